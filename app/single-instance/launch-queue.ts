@@ -1,0 +1,93 @@
+/**
+ * The primary's side of delivery: launches that arrive before a handler is registered wait
+ * here and are delivered in arrival order once one is; the handler's return value (or
+ * promise) becomes the second instance's reply.
+ */
+import { ShutdownError } from './errors.js';
+import { type JsonValue, jsonProblem } from './json.js';
+import type { LaunchBody } from './protocol.js';
+
+/** A launch as the primary's handler sees it. */
+export type SecondInstance = LaunchBody;
+
+/**
+ * Receives each second instance's launch. What it returns (or resolves) is sent back as the
+ * reply (`undefined` becomes `null`); a throw reaches the second instance as a `HandlerError`.
+ */
+export type SecondInstanceHandler = (launch: SecondInstance) => JsonValue | void | Promise<JsonValue | void>;
+
+interface Pending {
+  launch: SecondInstance;
+  resolve(value: JsonValue): void;
+  reject(error: unknown): void;
+}
+
+/** Holds launches until a handler is registered, then delivers them in order. */
+export class LaunchQueue {
+  private handler: SecondInstanceHandler | undefined;
+  private readonly waiting: Pending[] = [];
+  private closed = false;
+
+  /**
+   * Delivers a launch now, or queues it until a handler is registered.
+   * @param launch - the verified launch
+   * @returns the reply to send back
+   */
+  deliver(launch: SecondInstance): Promise<JsonValue> {
+    if (this.closed) {
+      return Promise.reject(new ShutdownError());
+    }
+    return new Promise((resolve, reject) => {
+      const pending = { launch, resolve, reject };
+      if (this.handler) {
+        this.run(this.handler, pending);
+      } else {
+        this.waiting.push(pending);
+      }
+    });
+  }
+
+  /**
+   * Registers the handler (replacing any earlier one) and delivers what was waiting.
+   * @param handler - receives each launch
+   * @returns a function that unregisters it; later launches wait again
+   */
+  setHandler(handler: SecondInstanceHandler): () => void {
+    this.handler = handler;
+    for (const pending of this.waiting.splice(0)) {
+      this.run(handler, pending);
+    }
+    return () => {
+      if (this.handler === handler) {
+        this.handler = undefined;
+      }
+    };
+  }
+
+  /** How many launches wait for a handler. */
+  get size(): number {
+    return this.waiting.length;
+  }
+
+  /** Refuses what still waits (the second instances may then start a new primary) and all later launches. */
+  close(): void {
+    this.closed = true;
+    for (const pending of this.waiting.splice(0)) {
+      pending.reject(new ShutdownError());
+    }
+  }
+
+  private run(handler: SecondInstanceHandler, pending: Pending): void {
+    Promise.resolve()
+      .then(() => handler(pending.launch))
+      .then((value) => {
+        const reply = value ?? null;
+        const problem = jsonProblem(reply, 'the reply');
+        if (problem) {
+          throw new Error(`it returned a reply JSON cannot carry: ${problem}`);
+        }
+        pending.resolve(reply);
+      })
+      .catch(pending.reject);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Windows lock: ownership of a named kernel mutex, not its mere existence. We create or open
+ * the mutex, then `WaitForSingleObject(h, 0)`: signalled or abandoned (the previous owner died)
+ * means we own it; a timeout means a live process owns it, and we close our handle at once so
+ * that a loser, an installer probe or any tool holding a handle never keeps a dead primary's
+ * mutex alive. An elevated owner's mutex refuses us with `ERROR_ACCESS_DENIED`: owned by someone.
+ */
+import { LockError } from './errors.js';
+import type { KernelLock } from './lock.js';
+import { ERROR_ACCESS_DENIED, type Handle, WAIT_ABANDONED, WAIT_OBJECT_0, WAIT_TIMEOUT, win32 } from './win32-api.js';
+
+/** Named-mutex lock. */
+export class Win32Lock implements KernelLock {
+  private handle: Handle = null;
+
+  /** @param name - the mutex name (`Local\...` or `Global\...`, from the instance names) */
+  constructor(private readonly name: string) {}
+
+  tryAcquire(): boolean {
+    if (this.handle) {
+      return true;
+    }
+    const api = win32();
+    const handle = api.CreateMutexW(null, 0, this.name);
+    const error = api.GetLastError();
+    if (!handle) {
+      if (error === ERROR_ACCESS_DENIED) {
+        return false;
+      }
+      throw new LockError(`CreateMutexW(${this.name}) failed with Win32 error ${error}.`, error);
+    }
+    const state = api.WaitForSingleObject(handle, 0);
+    if (state === WAIT_OBJECT_0 || state === WAIT_ABANDONED) {
+      this.handle = handle;
+      return true;
+    }
+    api.CloseHandle(handle);
+    if (state === WAIT_TIMEOUT) {
+      return false;
+    }
+    throw new LockError(`WaitForSingleObject(${this.name}) returned ${state}.`, api.GetLastError());
+  }
+
+  release(): void {
+    if (!this.handle) {
+      return;
+    }
+    const api = win32();
+    api.ReleaseMutex(this.handle);
+    api.CloseHandle(this.handle);
+    this.handle = null;
+  }
+}

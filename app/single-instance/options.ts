@@ -1,0 +1,138 @@
+/** The options of `claim()`, their defaults and their validation. */
+import { InvalidOptionsError } from './errors.js';
+import { type JsonValue, jsonProblem } from './json.js';
+import { type Logger, silentLogger } from './logger.js';
+import { type Scope, validateAppId } from './names.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './protocol.js';
+
+/** Options of `claim()`. */
+export interface ClaimOptions {
+  /** The app's stable reverse-DNS id, the same as electron-builder's `appId` (e.g. `com.example.notes`). */
+  appId: string;
+  /**
+   * How far the single instance reaches.
+   * @default 'session'
+   */
+  scope?: Scope;
+  /**
+   * Any JSON value handed to the primary with the launch.
+   * @default null
+   */
+  data?: JsonValue;
+  /**
+   * How long a second instance waits for a running primary to acknowledge, in ms.
+   * @default 5000
+   */
+  timeoutMs?: number;
+  /**
+   * How long a second instance waits for the primary's handler to reply after the
+   * acknowledgment, in ms; `Infinity` for `--wait`-style command lines.
+   * @default 30000
+   */
+  replyTimeoutMs?: number;
+  /**
+   * Largest message accepted or sent, in bytes.
+   * @default 1048576 (1 MiB)
+   */
+  maxMessageBytes?: number;
+  /**
+   * The command line handed over.
+   * @default process.argv
+   */
+  argv?: string[];
+  /**
+   * The working directory handed over.
+   * @default process.cwd()
+   */
+  cwd?: string;
+  /**
+   * Names of environment variables handed over when set (e.g. `XDG_ACTIVATION_TOKEN`).
+   * @default []
+   */
+  forwardEnv?: string[];
+  /**
+   * Primary: a connection that has not delivered its launch within this many ms is closed.
+   * @default 10000
+   */
+  connectionTimeoutMs?: number;
+  /**
+   * Primary: connections open at once beyond this are closed on arrival (the sender retries).
+   * @default 128
+   */
+  maxConnections?: number;
+  /**
+   * Where decisions are logged, with their elapsed milliseconds (electron-log's scope fits).
+   * @default a logger that discards everything
+   */
+  logger?: Logger;
+}
+
+/** Options with every default applied, checked. */
+export type Settings = Required<ClaimOptions>;
+
+const SCOPES: readonly Scope[] = ['session', 'user'];
+
+/**
+ * Checks the options and applies the defaults.
+ * @param options - what the caller passed
+ * @throws InvalidOptionsError naming the first wrong option
+ */
+export function resolveOptions(options: ClaimOptions): Settings {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionsError('`claim()` takes an options object: claim({ appId: "com.example.notes" }).');
+  }
+  const scope = options.scope ?? 'session';
+  if (!SCOPES.includes(scope)) {
+    throw new InvalidOptionsError(`\`scope\` must be "session" or "user", not ${JSON.stringify(scope)}.`);
+  }
+  if ('data' in options && options.data === undefined) {
+    throw new InvalidOptionsError('`data` is undefined, which JSON cannot carry; pass null for "no data".');
+  }
+  const problem = jsonProblem(options.data ?? null, 'data');
+  if (problem) {
+    throw new InvalidOptionsError(`${problem}.`);
+  }
+  const argv = options.argv ?? process.argv;
+  if (!Array.isArray(argv) || !argv.every((arg) => typeof arg === 'string')) {
+    throw new InvalidOptionsError('`argv` must be an array of strings.');
+  }
+  const forwardEnv = options.forwardEnv ?? [];
+  if (!Array.isArray(forwardEnv) || !forwardEnv.every((name) => typeof name === 'string' && name !== '')) {
+    throw new InvalidOptionsError('`forwardEnv` must be an array of variable names.');
+  }
+  return {
+    appId: validateAppId(options.appId),
+    scope,
+    data: options.data ?? null,
+    timeoutMs: positive('timeoutMs', options.timeoutMs, 5000),
+    replyTimeoutMs: positive('replyTimeoutMs', options.replyTimeoutMs, 30_000, true),
+    maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES),
+    argv,
+    cwd: stringOption('cwd', options.cwd, process.cwd()),
+    forwardEnv,
+    connectionTimeoutMs: positive('connectionTimeoutMs', options.connectionTimeoutMs, 10_000),
+    maxConnections: positive('maxConnections', options.maxConnections, 128),
+    logger: options.logger ?? silentLogger,
+  };
+}
+
+function positive(name: string, value: number | undefined, fallback: number, infiniteOk = false): number {
+  if (value === undefined) {
+    return fallback;
+  }
+  const valid = typeof value === 'number' && value > 0 && (Number.isSafeInteger(value) || (infiniteOk && value === Infinity));
+  if (!valid) {
+    throw new InvalidOptionsError(`\`${name}\` must be a positive whole number${infiniteOk ? ' or Infinity' : ''}, not ${String(value)}.`);
+  }
+  return value;
+}
+
+function stringOption(name: string, value: string | undefined, fallback: string): string {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (typeof value !== 'string' || value === '') {
+    throw new InvalidOptionsError(`\`${name}\` must be a non-empty string.`);
+  }
+  return value;
+}
