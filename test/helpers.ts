@@ -1,0 +1,106 @@
+/** Shared helpers of the test suites: real host processes, their JSON lines, isolated temp dirs. */
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** The headless host every suite drives. */
+export const HOST = path.resolve(__dirname, '..', 'dist', 'host.js');
+/** The built module, for in-process tests. */
+export const MODULE = path.resolve(__dirname, '..', 'dist', 'single-instance');
+
+/** A fresh app id, so that suites and cases never share an instance. */
+export function uniqueId(label = 'app'): string {
+  return `test.${label}.${process.pid}.${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * A fresh world-writable (sticky, like /tmp) temp dir used as TMPDIR by hosts and this process,
+ * so the suite never touches the real per-user directory.
+ */
+export function isolatedTmp(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-'));
+  fs.chmodSync(dir, 0o1777);
+  process.env.TMPDIR = dir;
+  delete process.env.XDG_RUNTIME_DIR;
+  return dir;
+}
+
+/** One JSON object per stdout line, as the host contract says. */
+export type Line = Record<string, unknown>;
+
+/** A running host process with its parsed stdout lines. */
+export class HostProcess {
+  readonly child: ChildProcess;
+  readonly lines: Line[] = [];
+  stderr = '';
+  /** Resolves with the exit code (or the signal name) once the process has exited and its output is read. */
+  readonly exited: Promise<number | string>;
+  private readonly waiters: { count: number; resolve(): void }[] = [];
+
+  /**
+   * @param args - host arguments
+   * @param options - spawn options (cwd, env, uid...)
+   */
+  constructor(args: string[], options: SpawnOptions = {}) {
+    this.child = spawn(process.execPath, [HOST, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+    });
+    createInterface({ input: this.child.stdout! }).on('line', (text) => {
+      this.lines.push(JSON.parse(text) as Line);
+      for (const waiter of this.waiters.filter((w) => this.lines.length >= w.count)) {
+        waiter.resolve();
+      }
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+    });
+  }
+
+  /** Resolves once `count` lines have been printed (rejects if the process exits first). */
+  async waitForLines(count: number): Promise<Line[]> {
+    if (this.lines.length < count) {
+      const printed = new Promise<void>((resolve) => this.waiters.push({ count, resolve }));
+      const ended = this.exited.then((code) => {
+        throw new Error(`host exited (${code}) after ${this.lines.length} of ${count} lines; stderr: ${this.stderr}`);
+      });
+      await Promise.race([printed, ended]);
+    }
+    return this.lines;
+  }
+
+  /** The first line (the role line). */
+  async first(): Promise<Line> {
+    const [line] = await this.waitForLines(1);
+    return line!;
+  }
+
+  /** Ends the process with `signal` and waits for it to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
+    this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** Starts a host that must become the primary; resolves once it listens. */
+export async function startPrimary(id: string, extra: string[] = [], options: SpawnOptions = {}): Promise<HostProcess> {
+  const host = new HostProcess(['--id', id, ...extra], options);
+  const line = await host.first();
+  if (line.role !== 'primary') {
+    throw new Error(`expected a primary, got ${JSON.stringify(line)}`);
+  }
+  return host;
+}
+
+/** Runs a host to completion and returns its exit code, lines and stderr. */
+export async function runHost(
+  args: string[],
+  options: SpawnOptions = {},
+): Promise<{ code: number | string; lines: Line[]; stderr: string }> {
+  const host = new HostProcess(args, options);
+  const code = await host.exited;
+  return { code, lines: host.lines, stderr: host.stderr };
+}
