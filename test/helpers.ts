@@ -104,3 +104,32 @@ export async function runHost(
   const code = await host.exited;
   return { code, lines: host.lines, stderr: host.stderr };
 }
+
+/** A logger that records every message and lets a test wait for one (synchronisation by event). */
+export class RecordingLogger {
+  readonly messages: string[] = [];
+  private readonly waiters: { pattern: RegExp; resolve(message: string): void }[] = [];
+
+  readonly debug = (...params: unknown[]): void => this.record(params);
+  readonly info = (...params: unknown[]): void => this.record(params);
+  readonly warn = (...params: unknown[]): void => this.record(params);
+  readonly error = (...params: unknown[]): void => this.record(params);
+
+  /** Resolves with the first message (past or future) matching `pattern`. */
+  waitFor(pattern: RegExp): Promise<string> {
+    const seen = this.messages.find((message) => pattern.test(message));
+    if (seen !== undefined) {
+      return Promise.resolve(seen);
+    }
+    return new Promise((resolve) => this.waiters.push({ pattern, resolve }));
+  }
+
+  private record(params: unknown[]): void {
+    const message = params.map(String).join(' ');
+    this.messages.push(message);
+    for (const waiter of this.waiters.filter((w) => w.pattern.test(message))) {
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      waiter.resolve(message);
+    }
+  }
+}

@@ -49,7 +49,10 @@ export interface ServerOptions {
 
 /** The primary's listening endpoint. */
 export interface ChannelServer {
-  /** Stops listening and closes every connection once what was sent on it is flushed. */
+  /**
+   * Stops listening and closes every connection: at once where no launch was taken, after
+   * the reply (or refusal) where one was.
+   */
   close(): Promise<void>;
 }
 
@@ -61,6 +64,7 @@ export interface ChannelServer {
  */
 export function listen(options: ServerOptions): Promise<ChannelServer> {
   const sockets = new Set<net.Socket>();
+  const answering = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     if (sockets.size >= options.maxConnections) {
       options.logger.warn(`refused a connection: ${sockets.size} already open`);
@@ -68,14 +72,19 @@ export function listen(options: ServerOptions): Promise<ChannelServer> {
       return;
     }
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    serveConnection(socket, options);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      answering.delete(socket);
+    });
+    serveConnection(socket, options, () => answering.add(socket));
   });
   const close = (): Promise<void> =>
     new Promise((resolve) => {
       server.close(() => resolve());
       for (const socket of sockets) {
-        socket.destroySoon();
+        if (!answering.has(socket)) {
+          socket.destroySoon();
+        }
       }
     });
   return new Promise((resolve, reject) => {
@@ -90,7 +99,7 @@ export function listen(options: ServerOptions): Promise<ChannelServer> {
   });
 }
 
-function serveConnection(socket: net.Socket, options: ServerOptions): void {
+function serveConnection(socket: net.Socket, options: ServerOptions, onAnswering: () => void): void {
   const { logger } = options;
   const reader = new FrameReader(options.maxMessageBytes);
   const nonce = newNonce();
@@ -130,6 +139,7 @@ function serveConnection(socket: net.Socket, options: ServerOptions): void {
       }
       stage = 'closing';
       clearTimeout(deadline);
+      onAnswering();
       deliver(socket, message, options, send);
     } else {
       refuse(new ProtocolError(`unexpected "${message.t}" message`));
@@ -259,7 +269,7 @@ export function handOff(request: HandOffRequest): Promise<HandOffOutcome> {
 
     const take = (message: Message): void => {
       if (message.t === 'error') {
-        if (message.code === 'ESHUTDOWN' && stage !== 'reply') {
+        if (message.code === 'ESHUTDOWN') {
           settle(() => resolve({ kind: 'shutdown' }));
         } else {
           fail(remoteError(message.code, message.message));

@@ -36,7 +36,11 @@ export interface PrimaryInstance {
    * @returns a function that unregisters the handler
    */
   onSecondInstance(handler: SecondInstanceHandler): () => void;
-  /** Stops listening and frees the lock and endpoint. Launches still waiting for a handler are refused so that their senders can start a new primary. */
+  /**
+   * Stops listening and frees the lock and endpoint. Launches still waiting for a handler are
+   * refused, so that their senders start a new primary; replies of handlers already running
+   * are awaited and sent.
+   */
   release(): Promise<void>;
 }
 
