@@ -10,4 +10,8 @@ export default tseslint.config(
       'prefer-const': 'error',
     },
   },
+  {
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
 );

@@ -14,6 +14,8 @@ export type SecondInstance = LaunchBody;
  * Receives each second instance's launch. What it returns (or resolves) is sent back as the
  * reply (`undefined` becomes `null`); a throw reaches the second instance as a `HandlerError`.
  */
+// A handler with no return statement (`void`) must be accepted: it replies null.
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type
 export type SecondInstanceHandler = (launch: SecondInstance) => JsonValue | void | Promise<JsonValue | void>;
 
 interface Pending {

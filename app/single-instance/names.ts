@@ -53,7 +53,6 @@ const MAX_OBJECT_NAME = 260;
 const MAX_SECRET_NAME = 100;
 
 /** Characters that a path component or a kernel object name cannot hold on some platform. */
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\\/:*?"<>|\u0000-\u001f\u007f]/u;
 
 /**
