@@ -1,0 +1,140 @@
+/**
+ * Runs the Windows build of the host under Wine (prepared by `test/wine/setup.sh`): a Windows
+ * node.exe, koffi's Windows binary, a private Windows 10 prefix. node.exe under Wine needs
+ * files (not pipes) as stdout/stderr, so output goes to files that are watched for new lines.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CACHE = path.join(ROOT, '.cache', 'wine');
+/** Folder the Windows processes run in: a copy of `dist/` beside koffi's Windows install. */
+export const RUN_DIR = path.join(CACHE, 'run');
+const NODE_EXE = path.join(CACHE, 'node', 'package', 'bin', 'node.exe');
+const WINE = '/usr/lib/wine/wine64';
+const WINESERVER = '/usr/lib/wine/wineserver64';
+const PREFIX = path.join(CACHE, 'prefix');
+const LOGS = path.join(CACHE, 'logs');
+
+/** The environment every Wine process gets: our own prefix, Wine's debug output off. */
+const WINE_ENV = { ...process.env, WINEPREFIX: PREFIX, WINEDEBUG: '-all' };
+
+/** Why the harness cannot run here, or `undefined` when it can. */
+export function harnessMissing(): string | undefined {
+  const needed = [WINE, NODE_EXE, path.join(RUN_DIR, 'node_modules', '@koromix', 'koffi-win32-x64'), path.join(PREFIX, '.win10')];
+  const missing = needed.find((file) => !fs.existsSync(file));
+  return missing && `${missing} is missing: run test/wine/setup.sh`;
+}
+
+/** Copies the current build next to koffi's Windows binary, and clears old logs. */
+export function stageBuild(): void {
+  fs.rmSync(path.join(RUN_DIR, 'dist'), { recursive: true, force: true });
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(RUN_DIR, 'dist'), { recursive: true });
+  fs.rmSync(LOGS, { recursive: true, force: true });
+  fs.mkdirSync(LOGS, { recursive: true });
+}
+
+/** Stops our own prefix's wineserver (and with it only our prefix's processes). */
+export function stopWineServer(): void {
+  spawnSync(WINESERVER, ['-k'], { env: WINE_ENV, stdio: 'ignore' });
+}
+
+/** A Unix path as the Windows processes see it (Wine's Z: drive). */
+export function windowsPath(unixPath: string): string {
+  return `Z:${unixPath.replace(/\//g, '\\')}`;
+}
+
+let counter = 0;
+
+/** One JSON object per stdout line. */
+export type Line = Record<string, unknown>;
+
+/** A Windows node.exe process under Wine with its stdout lines. */
+export class WineProcess {
+  readonly child: ChildProcess;
+  readonly lines: Line[] = [];
+  readonly exited: Promise<number | string>;
+  private readonly out: string;
+  private readonly err: string;
+  private readonly waiters: { count: number; resolve(): void }[] = [];
+  private watcher: fs.FSWatcher;
+
+  /**
+   * @param args - node.exe arguments (a script and its arguments)
+   * @param cwd - working directory (defaults to the run folder)
+   * @param env - extra environment variables
+   */
+  constructor(args: string[], cwd = RUN_DIR, env: Record<string, string> = {}) {
+    counter += 1;
+    this.out = path.join(LOGS, `${counter}.out`);
+    this.err = path.join(LOGS, `${counter}.err`);
+    const outFd = fs.openSync(this.out, 'w');
+    const errFd = fs.openSync(this.err, 'w');
+    this.child = spawn(WINE, [NODE_EXE, ...args], { cwd, env: { ...WINE_ENV, ...env }, stdio: ['ignore', outFd, errFd] });
+    fs.closeSync(outFd);
+    fs.closeSync(errFd);
+    this.watcher = fs.watch(this.out, () => this.read());
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.read();
+        this.watcher.close();
+        resolve(code ?? signal ?? 'unknown');
+      });
+    });
+  }
+
+  /** What the process wrote to stderr so far. */
+  get stderr(): string {
+    return fs.readFileSync(this.err, 'utf8');
+  }
+
+  /** Resolves once `count` lines have been printed (rejects if the process exits first). */
+  async waitForLines(count: number): Promise<Line[]> {
+    this.read();
+    if (this.lines.length < count) {
+      const printed = new Promise<void>((resolve) => this.waiters.push({ count, resolve }));
+      const ended = this.exited.then((code) => {
+        throw new Error(`exited (${code}) after ${this.lines.length} of ${count} lines; stderr: ${this.stderr}`);
+      });
+      await Promise.race([printed, ended]);
+    }
+    return this.lines;
+  }
+
+  /** The first line. */
+  async first(): Promise<Line> {
+    const [line] = await this.waitForLines(1);
+    return line!;
+  }
+
+  /** Sends `signal` to the process and waits for it to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
+    this.child.kill(signal);
+    return this.exited;
+  }
+
+  private read(): void {
+    const text = fs.readFileSync(this.out, 'utf8');
+    const complete = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
+    for (const line of complete.slice(this.lines.length)) {
+      this.lines.push(JSON.parse(line) as Line);
+    }
+    for (const waiter of this.waiters.filter((w) => this.lines.length >= w.count)) {
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  }
+}
+
+/** Starts the Windows host with `args`. */
+export function wineHost(args: string[], cwd?: string, env?: Record<string, string>): WineProcess {
+  return new WineProcess([path.join(RUN_DIR, 'dist', 'host.js'), ...args], cwd, env);
+}
+
+/** Runs a Windows node.exe script given inline (`-e`), in the run folder, to completion. */
+export async function wineScript(script: string): Promise<{ code: number | string; lines: Line[]; stderr: string }> {
+  const process = new WineProcess(['-e', script]);
+  const code = await process.exited;
+  return { code, lines: process.lines, stderr: process.stderr };
+}

