@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { uniqueId } from './helpers.js';
-import { RUN_DIR, WineProcess, harnessMissing, stageBuild, stopWineServer, wineHost, wineScript, windowsPath } from './wine/harness.js';
+import { RUN_DIR, type WineProcess, harnessMissing, stageBuild, stopWineServer, wineHost, wineNode, wineScript, windowsPath } from './wine/harness.js';
 
 const missing = harnessMissing();
 if (missing && process.env.CI) {
@@ -102,7 +102,7 @@ describe('Windows backend under Wine', { skip: missing }, () => {
   it('a mutex handle held by a third process (an installer probe) does not keep a dead primary\'s lock', async () => {
     const id = uniqueId('w-probe');
     const first = await startPrimary(id);
-    const probe = new WineProcess([
+    const probe = wineNode([
       '-e',
       `const { currentPlatform } = require(${JSON.stringify(`${MODULE}\\platform.js`)});` +
         `const { win32 } = require(${JSON.stringify(`${MODULE}\\win32-api.js`)});` +

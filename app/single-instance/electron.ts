@@ -123,12 +123,12 @@ export async function singleInstance(options: ElectronSingleInstanceOptions): Pr
     url: scheme ? extractDeepLink(launch.argv, scheme) : null,
   });
   let window: WindowLike | undefined;
-  const deliver = async (launch: AppLaunch): Promise<JsonValue | void> => {
+  const deliver = async (launch: AppLaunch): Promise<JsonValue> => {
     if (window && !window.isDestroyed()) {
       activate(app, launch.env);
       bringToFront(window, app, platform);
     }
-    return onSecondInstance?.(launch);
+    return (await onSecondInstance?.(launch)) ?? null;
   };
   const deliverUrl = (launch: AppLaunch): void => {
     deliver(launch).catch((error: unknown) => logger.error(`open-url handler failed: ${String(error)}`));

@@ -11,7 +11,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const CACHE = path.join(ROOT, '.cache', 'wine');
 /** Folder the Windows processes run in: a copy of `dist/` beside koffi's Windows install. */
 export const RUN_DIR = path.join(CACHE, 'run');
-const NODE_EXE = path.join(CACHE, 'node', 'package', 'bin', 'node.exe');
+/** The Windows node.exe. */
+export const NODE_EXE = path.join(CACHE, 'node', 'package', 'bin', 'node.exe');
 const WINE = '/usr/lib/wine/wine64';
 const WINESERVER = '/usr/lib/wine/wineserver64';
 const PREFIX = path.join(CACHE, 'prefix');
@@ -50,7 +51,7 @@ let counter = 0;
 /** One JSON object per stdout line. */
 export type Line = Record<string, unknown>;
 
-/** A Windows node.exe process under Wine with its stdout lines. */
+/** A Windows program under Wine with its stdout lines (JSON, one object a line). */
 export class WineProcess {
   readonly child: ChildProcess;
   readonly lines: Line[] = [];
@@ -61,17 +62,18 @@ export class WineProcess {
   private watcher: fs.FSWatcher;
 
   /**
-   * @param args - node.exe arguments (a script and its arguments)
+   * @param program - the Windows executable
+   * @param args - its arguments
    * @param cwd - working directory (defaults to the run folder)
    * @param env - extra environment variables
    */
-  constructor(args: string[], cwd = RUN_DIR, env: Record<string, string> = {}) {
+  constructor(program: string, args: string[], cwd = RUN_DIR, env: Record<string, string> = {}) {
     counter += 1;
     this.out = path.join(LOGS, `${counter}.out`);
     this.err = path.join(LOGS, `${counter}.err`);
     const outFd = fs.openSync(this.out, 'w');
     const errFd = fs.openSync(this.err, 'w');
-    this.child = spawn(WINE, [NODE_EXE, ...args], { cwd, env: { ...WINE_ENV, ...env }, stdio: ['ignore', outFd, errFd] });
+    this.child = spawn(WINE, [program, ...args], { cwd, env: { ...WINE_ENV, ...env }, stdio: ['ignore', outFd, errFd] });
     fs.closeSync(outFd);
     fs.closeSync(errFd);
     this.watcher = fs.watch(this.out, () => this.read());
@@ -127,14 +129,19 @@ export class WineProcess {
   }
 }
 
+/** Starts node.exe with `args`. */
+export function wineNode(args: string[], cwd?: string, env?: Record<string, string>): WineProcess {
+  return new WineProcess(NODE_EXE, args, cwd, env);
+}
+
 /** Starts the Windows host with `args`. */
 export function wineHost(args: string[], cwd?: string, env?: Record<string, string>): WineProcess {
-  return new WineProcess([path.join(RUN_DIR, 'dist', 'host.js'), ...args], cwd, env);
+  return wineNode([path.join(RUN_DIR, 'dist', 'host.js'), ...args], cwd, env);
 }
 
 /** Runs a Windows node.exe script given inline (`-e`), in the run folder, to completion. */
 export async function wineScript(script: string): Promise<{ code: number | string; lines: Line[]; stderr: string }> {
-  const process = new WineProcess(['-e', script]);
+  const process = wineNode(['-e', script]);
   const code = await process.exited;
   return { code, lines: process.lines, stderr: process.stderr };
 }
