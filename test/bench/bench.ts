@@ -1,0 +1,258 @@
+/**
+ * `npm run bench`: what a launch costs against the physical limit (a bare Node start, measured
+ * in the same run, interleaved), storms, throughput, idle cost, a proper-lockfile comparison
+ * and, where the Wine harness is ready, Wine figures. Prints a table and writes
+ * `.cache/bench/results.json`.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as lockfile from 'proper-lockfile';
+import { claim } from '../../dist/single-instance/index.js';
+import { MODULE, isolatedTmp, startPrimary, uniqueId } from '../helpers.js';
+import { harnessMissing, stageBuild, stopWineServer, wineHost, wineNode } from '../wine/harness.js';
+import { type Run, bareNode, bareStorm, host, median, quantile, storm, timeNode } from './measure.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const STORM_SIZES = [8, 32, 64];
+const STORM_REPEATS = 3;
+const IDLE_MS = 10_000;
+const OUT = path.resolve(__dirname, '..', '..', '.cache', 'bench', 'results.json');
+
+type Row = [string, string, string, string];
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+
+function row(name: string, value: string, ratio: string, goal: string): void {
+  rows.push([name, value, ratio, goal]);
+  console.error(`  ${name}: ${value} ${ratio}`);
+}
+
+const ms = (value: number): string => `${value.toFixed(1)} ms`;
+const times = (value: number): string => `×${value.toFixed(2)}`;
+const walls = (runs: Run[]): number[] => runs.map((run) => run.ms);
+
+/** Bare start vs second instance vs new primary, interleaved so drift hits all three alike. */
+async function launches(): Promise<void> {
+  const id = uniqueId('bench-handoff');
+  const running = await startPrimary(id);
+  const primaryId = uniqueId('bench-primary');
+  const bare: Run[] = [];
+  const secondary: Run[] = [];
+  const primary: Run[] = [];
+  for (let index = 0; index < RUNS; index += 1) {
+    bare.push(await bareNode());
+    secondary.push(await host(['--id', id]));
+    primary.push(await host(['--id', primaryId, '--hold-ms', '0']));
+  }
+  await running.stop();
+  if (secondary.some((run) => run.lines[0]?.role !== 'secondary') || primary.some((run) => run.lines[0]?.role !== 'primary')) {
+    throw new Error('a launch did not take the expected role');
+  }
+  const base = median(walls(bare));
+  const basep95 = quantile(walls(bare), 0.95);
+  results.launch = {
+    runs: RUNS,
+    bareMedianMs: base,
+    bareP95Ms: basep95,
+    secondaryMedianMs: median(walls(secondary)),
+    secondaryP95Ms: quantile(walls(secondary), 0.95),
+    primaryMedianMs: median(walls(primary)),
+    primaryP95Ms: quantile(walls(primary), 0.95),
+  };
+  row('bare `node -e ""` (baseline)', `${ms(base)} (p95 ${ms(basep95)})`, '×1.00', '');
+  row('second instance hand-off', `${ms(median(walls(secondary)))} (p95 ${ms(quantile(walls(secondary), 0.95))})`,
+    `${times(median(walls(secondary)) / base)} (p95 ${times(quantile(walls(secondary), 0.95) / basep95)})`, '≤ ×1.10');
+  row('new primary (claim, listen, release, exit)', `${ms(median(walls(primary)))} (p95 ${ms(quantile(walls(primary), 0.95))})`,
+    `${times(median(walls(primary)) / base)} (p95 ${times(quantile(walls(primary), 0.95) / basep95)})`, '≤ ×1.25');
+}
+
+/** N launches started together vs N bare starts started together. */
+async function storms(): Promise<void> {
+  const summary: Record<string, unknown>[] = [];
+  for (const size of STORM_SIZES) {
+    const bare: number[] = [];
+    const ours: number[] = [];
+    let primaries = 0;
+    let delivered = 0;
+    let duplicates = 0;
+    let failures = 0;
+    for (let repeat = 0; repeat < STORM_REPEATS; repeat += 1) {
+      bare.push(await bareStorm(size));
+      const result = await storm(uniqueId(`bench-storm-${size}`), size);
+      ours.push(result.ms);
+      primaries += result.primaries === 1 ? 0 : 1;
+      delivered += result.delivered === size - 1 ? 0 : 1;
+      duplicates += result.duplicates;
+      failures += result.failures;
+    }
+    const ratio = median(ours) / median(bare);
+    summary.push({ size, bareMedianMs: median(bare), stormMedianMs: median(ours), ratio, stormsWithoutExactlyOnePrimary: primaries, stormsNotDeliveringAll: delivered, duplicates, failures });
+    row(`storm of ${size} (all exited, all delivered)`, `${ms(median(ours))} vs ${ms(median(bare))} bare; 1 primary ${primaries === 0 ? 'every time' : `FAILED ${primaries}×`}, ${size - 1} delivered ${delivered === 0 ? 'every time' : `FAILED ${delivered}×`}, ${duplicates} duplicates`,
+      times(ratio), size === 64 ? '≤ ×1.10' : '');
+  }
+  results.storms = summary;
+}
+
+/** Launches per second a primary acknowledges from one client looping on claim(). */
+async function throughput(): Promise<void> {
+  const id = uniqueId('bench-throughput');
+  const running = await startPrimary(id);
+  const started = performance.now();
+  let count = 0;
+  while (performance.now() - started < 2000) {
+    const instance = await claim({ appId: id, argv: ['loop', String(count)] });
+    if (instance.role !== 'secondary') {
+      throw new Error('the loop became primary');
+    }
+    count += 1;
+  }
+  const perSecond = count / ((performance.now() - started) / 1000);
+  await running.waitForLines(count + 1);
+  await running.stop();
+  results.throughput = { launches: count, perSecond };
+  row('hand-off throughput (one client loop)', `${perSecond.toFixed(0)} launches/s`, '', '');
+}
+
+/** CPU and memory of an idle primary next to an idle bare Node process over the same 10 s. */
+async function idle(): Promise<void> {
+  const measure = (claimFirst: boolean): Promise<Run> => {
+    const script =
+      `const start = () => { const resources = process.getActiveResourcesInfo(); const cpu0 = process.cpuUsage();` +
+      `setTimeout(() => { const cpu = process.cpuUsage(cpu0); console.log(JSON.stringify({ timers: resources.filter((r) => r === 'Timeout').length,` +
+      `resources, rssMiB: process.memoryUsage().rss / 1048576, cpuMs: (cpu.user + cpu.system) / 1000 })); process.exit(0); }, ${IDLE_MS}); };` +
+      (claimFirst ? `require(${JSON.stringify(MODULE)}).claim({ appId: ${JSON.stringify(uniqueId('bench-idle'))} }).then(start);` : 'start();');
+    return timeNode(['-e', script]);
+  };
+  const [primary, bare] = await Promise.all([measure(true), measure(false)]);
+  const p = primary.lines[0] as { timers: number; resources: string[]; rssMiB: number; cpuMs: number };
+  const b = bare.lines[0] as { rssMiB: number; cpuMs: number };
+  results.idle = { seconds: IDLE_MS / 1000, primary: p, bare: b, rssAddedMiB: p.rssMiB - b.rssMiB };
+  row(`idle primary over ${IDLE_MS / 1000} s`, `${p.timers} timers, ${p.cpuMs.toFixed(1)} ms CPU (bare Node: ${b.cpuMs.toFixed(1)} ms)`, '', '0 timers, ~0 ms');
+  row('RSS added by the primary (FFI + server)', `${(p.rssMiB - b.rssMiB).toFixed(1)} MiB (${p.rssMiB.toFixed(1)} vs ${b.rssMiB.toFixed(1)} MiB)`, '', '');
+}
+
+/** proper-lockfile as a single-instance lock: acquisition cost, and how long a crash locks users out. */
+async function properLockfile(): Promise<void> {
+  const file = path.join(os.tmpdir(), `${uniqueId('plf')}.target`);
+  fs.writeFileSync(file, '');
+  const lockScript = `require('proper-lockfile').lock(${JSON.stringify(file)}).then((release) => release())`;
+  const bare: Run[] = [];
+  const theirs: Run[] = [];
+  const ours: Run[] = [];
+  const primaryId = uniqueId('bench-plf-ours');
+  for (let index = 0; index < Math.min(RUNS, 15); index += 1) {
+    bare.push(await bareNode());
+    theirs.push(await timeNode(['-e', lockScript]));
+    ours.push(await host(['--id', primaryId, '--hold-ms', '0']));
+  }
+  const holder = spawn(process.execPath, ['-e', `require('proper-lockfile').lock(${JSON.stringify(file)}).then(() => { console.log('locked'); setInterval(() => {}, 1000); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => holder.stdout.once('data', resolve));
+  holder.kill('SIGKILL');
+  await new Promise((resolve) => holder.once('close', resolve));
+  const killed = performance.now();
+  let refused = 0;
+  for (;;) {
+    try {
+      const release = await lockfile.lock(file);
+      await release();
+      break;
+    } catch {
+      refused += 1;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const staleMs = performance.now() - killed;
+  const ourId = uniqueId('bench-plf-kill');
+  const ourHolder = await startPrimary(ourId);
+  await ourHolder.stop('SIGKILL');
+  const after = await host(['--id', ourId, '--hold-ms', '0']);
+  if (after.lines[0]?.role !== 'primary') {
+    throw new Error('the launch after SIGKILL did not become primary');
+  }
+  const base = median(walls(bare));
+  results.properLockfile = {
+    bareMedianMs: base,
+    acquireMedianMs: median(walls(theirs)),
+    oursMedianMs: median(walls(ours)),
+    staleWindowMs: staleMs,
+    launchesRefusedMeanwhile: refused,
+    oursAfterKillMs: after.ms,
+  };
+  row('proper-lockfile: lock at start, exit', ms(median(walls(theirs))), times(median(walls(theirs)) / base), '');
+  row('ours: become primary, exit', ms(median(walls(ours))), times(median(walls(ours)) / base), '');
+  row('after SIGKILL of the holder: proper-lockfile refuses launches for', `${ms(staleMs)} (${refused} attempts refused)`, '', '');
+  row('after SIGKILL of the holder: ours, the next launch is primary in', ms(after.ms), times(after.ms / base), '0 stale window');
+}
+
+/** The same two figures under Wine, labelled as Wine figures (not Windows timings). */
+async function wine(): Promise<void> {
+  const missing = harnessMissing();
+  if (missing) {
+    results.wine = { skipped: missing };
+    row('Wine figures', `skipped: ${missing}`, '', '');
+    return;
+  }
+  stageBuild();
+  const time = async (start: () => { exited: Promise<unknown> }): Promise<number> => {
+    const started = performance.now();
+    await start().exited;
+    return performance.now() - started;
+  };
+  const id = uniqueId('bench-wine');
+  const primary = wineHost(['--id', id]);
+  await primary.first();
+  const bare: number[] = [];
+  const secondary: number[] = [];
+  for (let index = 0; index < 10; index += 1) {
+    bare.push(await time(() => wineNode(['-e', ''])));
+    secondary.push(await time(() => wineHost(['--id', id])));
+  }
+  await primary.stop();
+  const stormId = uniqueId('bench-wine-storm');
+  const bareStormMs = await time(() => ({ exited: Promise.all(Array.from({ length: 8 }, () => wineNode(['-e', '']).exited)) }));
+  const hosts = Array.from({ length: 8 }, () => wineHost(['--id', stormId]));
+  const started = performance.now();
+  const firsts = await Promise.all(hosts.map((entry) => entry.first()));
+  const stormPrimary = hosts[firsts.findIndex((line) => line.role === 'primary')];
+  await Promise.all(hosts.filter((entry) => entry !== stormPrimary).map((entry) => entry.exited));
+  await stormPrimary?.waitForLines(8);
+  const stormMs = performance.now() - started;
+  await stormPrimary?.stop();
+  stopWineServer();
+  const primaries = firsts.filter((line) => line.role === 'primary').length;
+  results.wine = { bareMedianMs: median(bare), secondaryMedianMs: median(secondary), bareStormMs, stormMs, primaries, delivered: (stormPrimary?.lines.length ?? 1) - 1 };
+  row('Wine: second instance hand-off (node.exe)', `${ms(median(secondary))} vs ${ms(median(bare))} bare`, times(median(secondary) / median(bare)), 'Wine figure');
+  row('Wine: storm of 8', `${ms(stormMs)} vs ${ms(bareStormMs)} bare; ${primaries} primary, ${(stormPrimary?.lines.length ?? 1) - 1} delivered`, times(stormMs / bareStormMs), 'Wine figure');
+}
+
+function printTable(): void {
+  const header: Row = ['measure', 'figure', 'ratio to bare', 'goal'];
+  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((r) => (r[column] ?? '').length)));
+  const line = (r: Row): string => `| ${r.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
+  rows.forEach((r) => console.log(line(r)));
+}
+
+async function main(): Promise<void> {
+  const tmp = isolatedTmp();
+  results.machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, platform: `${os.type()} ${os.release()}`, date: new Date().toISOString() };
+  console.error(`benchmark on ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.version}`);
+  for (const section of [launches, storms, throughput, idle, properLockfile, wine]) {
+    console.error(`${section.name}…`);
+    await section();
+  }
+  printTable();
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  fs.writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nresults written to ${path.relative(process.cwd(), OUT)}`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
