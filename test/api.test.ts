@@ -216,6 +216,8 @@ describe('claim(): invalid options', () => {
     ['data with a bigint', { appId: 'a.b', data: 1n }, /bigint/],
     ['negative timeout', { appId: 'a.b', timeoutMs: -1 }, /timeoutMs/],
     ['fractional timeout', { appId: 'a.b', timeoutMs: 1.5 }, /timeoutMs/],
+    ['timeout beyond what a timer can hold', { appId: 'a.b', timeoutMs: 2 ** 31 }, /from 1 to 2147483647/],
+    ['frame cap beyond the 4-byte header', { appId: 'a.b', maxMessageBytes: 2 ** 32 }, /maxMessageBytes/],
     ['argv not strings', { appId: 'a.b', argv: [1] }, /argv/],
     ['empty cwd', { appId: 'a.b', cwd: '' }, /cwd/],
   ];

@@ -104,25 +104,34 @@ export function resolveOptions(options: ClaimOptions): Settings {
     appId: validateAppId(options.appId),
     scope,
     data: options.data ?? null,
-    timeoutMs: positive('timeoutMs', options.timeoutMs, 5000),
-    replyTimeoutMs: positive('replyTimeoutMs', options.replyTimeoutMs, 30_000, true),
-    maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES),
+    timeoutMs: positive('timeoutMs', options.timeoutMs, 5000, MAX_TIMER_MS),
+    replyTimeoutMs: positive('replyTimeoutMs', options.replyTimeoutMs, 30_000, MAX_TIMER_MS, true),
+    maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES),
     argv,
     cwd: stringOption('cwd', options.cwd, process.cwd()),
     forwardEnv,
-    connectionTimeoutMs: positive('connectionTimeoutMs', options.connectionTimeoutMs, 10_000),
-    maxConnections: positive('maxConnections', options.maxConnections, 128),
+    connectionTimeoutMs: positive('connectionTimeoutMs', options.connectionTimeoutMs, 10_000, MAX_TIMER_MS),
+    maxConnections: positive('maxConnections', options.maxConnections, 128, Number.MAX_SAFE_INTEGER),
     logger: options.logger ?? silentLogger,
   };
 }
 
-function positive(name: string, value: number | undefined, fallback: number, infiniteOk = false): number {
+/** Longest delay a Node timer takes (larger ones fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Largest frame the 4-byte length header can announce. */
+const MAX_FRAME_BYTES = 2 ** 32 - 1;
+
+function positive(name: string, value: number | undefined, fallback: number, max: number, infiniteOk = false): number {
   if (value === undefined) {
     return fallback;
   }
-  const valid = typeof value === 'number' && value > 0 && (Number.isSafeInteger(value) || (infiniteOk && value === Infinity));
+  const valid =
+    typeof value === 'number' &&
+    ((Number.isSafeInteger(value) && value > 0 && value <= max) || (infiniteOk && value === Infinity));
   if (!valid) {
-    throw new InvalidOptionsError(`\`${name}\` must be a positive whole number${infiniteOk ? ' or Infinity' : ''}, not ${String(value)}.`);
+    throw new InvalidOptionsError(
+      `\`${name}\` must be a whole number from 1 to ${max}${infiniteOk ? ' or Infinity' : ''}, not ${String(value)}.`,
+    );
   }
   return value;
 }
