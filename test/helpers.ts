@@ -43,9 +43,10 @@ export class HostProcess {
   /**
    * @param args - host arguments
    * @param options - spawn options (cwd, env, uid...)
+   * @param script - the host script (a copy elsewhere, for another user)
    */
-  constructor(args: string[], options: SpawnOptions = {}) {
-    this.child = spawn(process.execPath, [HOST, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  constructor(args: string[], options: SpawnOptions = {}, script = HOST) {
+    this.child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString();
     });
@@ -86,8 +87,8 @@ export class HostProcess {
 }
 
 /** Starts a host that must become the primary; resolves once it listens. */
-export async function startPrimary(id: string, extra: string[] = [], options: SpawnOptions = {}): Promise<HostProcess> {
-  const host = new HostProcess(['--id', id, ...extra], options);
+export async function startPrimary(id: string, extra: string[] = [], options: SpawnOptions = {}, script = HOST): Promise<HostProcess> {
+  const host = new HostProcess(['--id', id, ...extra], options, script);
   const line = await host.first();
   if (line.role !== 'primary') {
     throw new Error(`expected a primary, got ${JSON.stringify(line)}`);

@@ -15,12 +15,20 @@ const NOBODY = 65534;
 const asRoot = process.getuid?.() === 0;
 
 let tmp: string;
+/** The host, copied where `nobody` can read it (the checkout may sit in a directory only root enters). */
+let nobodyHost: string;
+let asNobody: { uid: number; gid: number; cwd: string; env: NodeJS.ProcessEnv };
 before(() => {
   tmp = isolatedTmp();
+  const copy = path.join(tmp, 'app');
+  const root = path.resolve(__dirname, '..');
+  for (const part of ['dist', 'node_modules/koffi', 'node_modules/@koromix']) {
+    fs.cpSync(path.join(root, part), path.join(copy, part), { recursive: true });
+  }
+  nobodyHost = path.join(copy, 'dist', 'host.js');
+  asNobody = { uid: NOBODY, gid: NOBODY, cwd: tmp, env: { PATH: process.env.PATH, TMPDIR: tmp } };
 });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-const asNobody = { uid: NOBODY, gid: NOBODY, env: { PATH: process.env.PATH, TMPDIR: process.env.TMPDIR } };
 
 describe('another user', { skip: !asRoot && 'needs root to run a second user' }, () => {
   it('cannot connect to our endpoint', async () => {
@@ -36,7 +44,7 @@ describe('another user', { skip: !asRoot && 'needs root to run a second user' },
   it('launching the same app gets its own primary, not a hand-off to ours', async () => {
     const id = uniqueId('own');
     const ours = await startPrimary(id);
-    const theirs = await startPrimary(id, [], asNobody);
+    const theirs = await startPrimary(id, [], asNobody, nobodyHost);
     assert.notEqual(theirs.lines[0]!.endpoint, ours.lines[0]!.endpoint);
     const secondary = new HostProcess(['--id', id]);
     assert.equal(await secondary.exited, 0);
