@@ -31,58 +31,82 @@ export function isolatedTmp(): string {
 /** One JSON object per stdout line, as the host contract says. */
 export type Line = Record<string, unknown>;
 
-/** A running host process with its parsed stdout lines. */
-export class HostProcess {
-  readonly child: ChildProcess;
+/** A process that prints one JSON object a line, with a way to wait for its lines. */
+export abstract class LineProcess {
+  abstract readonly child: ChildProcess;
   readonly lines: Line[] = [];
-  stderr = '';
   /** Resolves with the exit code (or the signal name) once the process has exited and its output is read. */
-  readonly exited: Promise<number | string>;
+  abstract readonly exited: Promise<number | string>;
+  /** What the process wrote to stderr so far. */
+  abstract readonly stderr: string;
   private readonly waiters: { count: number; resolve(): void }[] = [];
-
-  /**
-   * @param args - host arguments
-   * @param options - spawn options (cwd, env, uid...)
-   * @param script - the host script (a copy elsewhere, for another user)
-   */
-  constructor(args: string[], options: SpawnOptions = {}, script = HOST) {
-    this.child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-    this.child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderr += chunk.toString();
-    });
-    createInterface({ input: this.child.stdout! }).on('line', (text) => {
-      this.lines.push(JSON.parse(text) as Line);
-      for (const waiter of this.waiters.filter((w) => this.lines.length >= w.count)) {
-        waiter.resolve();
-      }
-    });
-    this.exited = new Promise((resolve) => {
-      this.child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
-    });
-  }
 
   /** Resolves once `count` lines have been printed (rejects if the process exits first). */
   async waitForLines(count: number): Promise<Line[]> {
     if (this.lines.length < count) {
       const printed = new Promise<void>((resolve) => this.waiters.push({ count, resolve }));
       const ended = this.exited.then((code) => {
-        throw new Error(`host exited (${code}) after ${this.lines.length} of ${count} lines; stderr: ${this.stderr}`);
+        throw new Error(`exited (${code}) after ${this.lines.length} of ${count} lines; stderr: ${this.stderr}`);
       });
       await Promise.race([printed, ended]);
     }
     return this.lines;
   }
 
-  /** The first line (the role line). */
+  /** The first line (the host's role line). */
   async first(): Promise<Line> {
     const [line] = await this.waitForLines(1);
     return line!;
   }
 
-  /** Ends the process with `signal` and waits for it to exit. */
+  /** Sends `signal` to the process and waits for it to exit. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
     this.child.kill(signal);
     return this.exited;
+  }
+
+  /** Records a line printed by the process and wakes who waits for it. */
+  protected addLine(text: string): void {
+    this.lines.push(JSON.parse(text) as Line);
+    for (const waiter of this.waiters.filter((w) => this.lines.length >= w.count)) {
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  }
+}
+
+/** A Node process (`node <args>`) with its parsed stdout lines. */
+export class NodeProcess extends LineProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | string>;
+  stderr = '';
+
+  /**
+   * @param args - node arguments (a script and its arguments)
+   * @param options - spawn options (cwd, env, uid...)
+   */
+  constructor(args: string[], options: SpawnOptions = {}) {
+    super();
+    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+    });
+    createInterface({ input: this.child.stdout! }).on('line', (text) => this.addLine(text));
+    this.exited = new Promise((resolve) => {
+      this.child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+    });
+  }
+}
+
+/** The headless host as a process. */
+export class HostProcess extends NodeProcess {
+  /**
+   * @param args - host arguments
+   * @param options - spawn options (cwd, env, uid...)
+   * @param script - the host script (a copy elsewhere, for another user)
+   */
+  constructor(args: string[], options: SpawnOptions = {}, script = HOST) {
+    super([script, ...args], options);
   }
 }
 

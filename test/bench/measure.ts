@@ -1,24 +1,20 @@
 /** Timing helpers shared by the benchmark and the demo: real processes, wall time, storms. */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { HOST } from '../helpers.js';
+import { HOST, HostProcess, type Line, NodeProcess } from '../helpers.js';
 
-/** One finished process: its wall time and its stdout lines (JSON where it printed JSON). */
+/** One finished process: its wall time and its stdout lines. */
 export interface Run {
   ms: number;
-  code: number | null;
-  lines: Record<string, unknown>[];
+  code: number | string;
+  lines: Line[];
 }
 
 /** Starts `node <args>` and resolves when it exits, with its wall time from spawn to exit. */
-export function timeNode(args: string[]): Promise<Run> {
+export async function timeNode(args: string[]): Promise<Run> {
   const started = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = new Lines(child);
-  return new Promise((resolve) => {
-    child.once('close', (code) => resolve({ ms: performance.now() - started, code, lines: lines.items }));
-  });
+  const child = new NodeProcess(args);
+  const code = await child.exited;
+  return { ms: performance.now() - started, code, lines: child.lines };
 }
 
 /** Wall time of a bare `node -e ''`: the cost of starting Node at all. */
@@ -29,43 +25,6 @@ export function bareNode(): Promise<Run> {
 /** Runs the host with `args`. */
 export function host(args: string[]): Promise<Run> {
   return timeNode([HOST, ...args]);
-}
-
-/** A child's stdout lines, parsed as JSON, with a way to wait for the n-th one. */
-class Lines {
-  readonly items: Record<string, unknown>[] = [];
-  private readonly waiters: { count: number; resolve(): void }[] = [];
-  private ended = false;
-
-  constructor(child: ChildProcess) {
-    createInterface({ input: child.stdout! }).on('line', (text) => {
-      try {
-        this.items.push(JSON.parse(text) as Record<string, unknown>);
-      } catch {
-        this.items.push({ text });
-      }
-      this.wake();
-    });
-    child.once('close', () => {
-      this.ended = true;
-      this.wake();
-    });
-  }
-
-  /** Resolves once `count` lines arrived or the process ended. */
-  waitFor(count: number): Promise<void> {
-    if (this.ended || this.items.length >= count) {
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiters.push({ count, resolve }));
-  }
-
-  private wake(): void {
-    for (const waiter of this.waiters.filter((w) => this.ended || this.items.length >= w.count)) {
-      this.waiters.splice(this.waiters.indexOf(waiter), 1);
-      waiter.resolve();
-    }
-  }
 }
 
 /** The value at quantile `q` (0..1) of `values` (nearest rank). */
@@ -101,36 +60,24 @@ export interface StormResult {
  */
 export async function storm(appId: string, count: number, onProgress?: (done: number, total: number) => void): Promise<StormResult> {
   const started = performance.now();
-  const children = Array.from({ length: count }, (_, index) => {
-    const child = spawn(process.execPath, [HOST, '--id', appId, '--', `launch-${index}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines = new Lines(child);
-    const exited = new Promise<{ ms: number; code: number | null }>((resolve) => {
-      child.once('close', (code) => resolve({ ms: performance.now() - started, code }));
-    });
-    return { child, lines, exited };
-  });
-  await Promise.all(children.map((entry) => entry.lines.waitFor(1)));
-  const isPrimary = (entry: (typeof children)[number]): boolean => entry.lines.items[0]?.role === 'primary';
-  const primaries = children.filter(isPrimary);
-  const secondaries = children.filter((entry) => !isPrimary(entry));
+  const hosts = Array.from({ length: count }, (_, index) => new HostProcess(['--id', appId, '--', `launch-${index}`]));
+  const roles = await Promise.all(hosts.map((entry) => entry.first().then((line) => line.role, () => 'failed')));
+  const primaries = hosts.filter((_, index) => roles[index] === 'primary');
+  const secondaries = hosts.filter((_, index) => roles[index] !== 'primary');
   let done = 0;
   const results = await Promise.all(
-    secondaries.map((entry) =>
-      entry.exited.then((result) => {
-        done += 1;
-        onProgress?.(done, secondaries.length);
-        return result;
-      }),
-    ),
+    secondaries.map(async (entry) => {
+      const code = await entry.exited;
+      done += 1;
+      onProgress?.(done, secondaries.length);
+      return { code, ms: performance.now() - started };
+    }),
   );
   const primary = primaries[0];
-  await primary?.lines.waitFor(secondaries.length + 1);
+  await primary?.waitForLines(secondaries.length + 1).catch(() => undefined);
   const ms = performance.now() - started;
-  for (const entry of primaries) {
-    entry.child.kill('SIGTERM');
-  }
-  await Promise.all(primaries.map((entry) => entry.exited));
-  const launches = (primary?.lines.items.slice(1) ?? []).map((event) => (event.argv as string[]).at(-1));
+  await Promise.all(primaries.map((entry) => entry.stop()));
+  const launches = (primary?.lines.slice(1) ?? []).map((event) => (event.argv as string[]).at(-1));
   return {
     ms,
     primaries: primaries.length,
@@ -145,8 +92,6 @@ export async function storm(appId: string, count: number, onProgress?: (done: nu
 /** Starts `count` bare `node -e ''` at once; resolves with the wall time until all exited. */
 export async function bareStorm(count: number): Promise<number> {
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: count }, () => new Promise((resolve) => spawn(process.execPath, ['-e', ''], { stdio: ['ignore', 'pipe', 'pipe'] }).once('close', resolve))),
-  );
+  await Promise.all(Array.from({ length: count }, () => new NodeProcess(['-e', '']).exited));
   return performance.now() - started;
 }

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type Line, LineProcess } from '../helpers.js';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CACHE = path.join(ROOT, '.cache', 'wine');
@@ -48,18 +49,14 @@ export function windowsPath(unixPath: string): string {
 
 let counter = 0;
 
-/** One JSON object per stdout line. */
-export type Line = Record<string, unknown>;
-
 /** A Windows program under Wine with its stdout lines (JSON, one object a line). */
-export class WineProcess {
+export class WineProcess extends LineProcess {
   readonly child: ChildProcess;
-  readonly lines: Line[] = [];
   readonly exited: Promise<number | string>;
   private readonly out: string;
   private readonly err: string;
-  private readonly waiters: { count: number; resolve(): void }[] = [];
-  private watcher: fs.FSWatcher;
+  private readonly watcher: fs.FSWatcher;
+  private readLines = 0;
 
   /**
    * @param program - the Windows executable
@@ -68,6 +65,7 @@ export class WineProcess {
    * @param env - extra environment variables
    */
   constructor(program: string, args: string[], cwd = RUN_DIR, env: Record<string, string> = {}) {
+    super();
     counter += 1;
     this.out = path.join(LOGS, `${counter}.out`);
     this.err = path.join(LOGS, `${counter}.err`);
@@ -86,45 +84,17 @@ export class WineProcess {
     });
   }
 
-  /** What the process wrote to stderr so far. */
   get stderr(): string {
     return fs.readFileSync(this.err, 'utf8');
   }
 
-  /** Resolves once `count` lines have been printed (rejects if the process exits first). */
-  async waitForLines(count: number): Promise<Line[]> {
-    this.read();
-    if (this.lines.length < count) {
-      const printed = new Promise<void>((resolve) => this.waiters.push({ count, resolve }));
-      const ended = this.exited.then((code) => {
-        throw new Error(`exited (${code}) after ${this.lines.length} of ${count} lines; stderr: ${this.stderr}`);
-      });
-      await Promise.race([printed, ended]);
-    }
-    return this.lines;
-  }
-
-  /** The first line. */
-  async first(): Promise<Line> {
-    const [line] = await this.waitForLines(1);
-    return line!;
-  }
-
-  /** Sends `signal` to the process and waits for it to exit. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
-    this.child.kill(signal);
-    return this.exited;
-  }
-
+  /** Takes the complete lines the file has gained since the last read. */
   private read(): void {
     const text = fs.readFileSync(this.out, 'utf8');
     const complete = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
-    for (const line of complete.slice(this.lines.length)) {
-      this.lines.push(JSON.parse(line) as Line);
-    }
-    for (const waiter of this.waiters.filter((w) => this.lines.length >= w.count)) {
-      this.waiters.splice(this.waiters.indexOf(waiter), 1);
-      waiter.resolve();
+    for (const line of complete.slice(this.readLines)) {
+      this.readLines += 1;
+      this.addLine(line);
     }
   }
 }
