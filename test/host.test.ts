@@ -105,6 +105,21 @@ describe('host: what arrives', () => {
   });
 });
 
+describe('host: the fast path', () => {
+  it('the bundled host, as a second instance, never loads the FFI library; as a primary it does', async () => {
+    const hook = path.join(tmp, 'report-koffi.js');
+    fs.writeFileSync(hook, "const M = require('module'); const load = M._load; M._load = function (request, ...rest) { if (request === 'koffi') process.stderr.write('koffi loaded\\n'); return load.call(this, request, ...rest); };");
+    const id = uniqueId('ffi');
+    const primary = new HostProcess(['--id', id], { env: { ...process.env, NODE_OPTIONS: `--require ${hook}` } });
+    assert.equal((await primary.first()).role, 'primary');
+    const secondary = await runHost(['--id', id], { env: { ...process.env, NODE_OPTIONS: `--require ${hook}` } });
+    assert.equal(secondary.lines[0]?.role, 'secondary');
+    assert.doesNotMatch(secondary.stderr, /koffi loaded/);
+    await primary.stop();
+    assert.match(primary.stderr, /koffi loaded/);
+  });
+});
+
 describe('host: crashes and hangs', () => {
   it('SIGKILL of the primary: the next launch becomes primary at once', async () => {
     const id = uniqueId('kill');
