@@ -75,7 +75,7 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
   const elapsed = (): string => `${Math.round(performance.now() - started)} ms`;
   const names = currentPlatform.names(settings.appId, settings.scope);
   const deadline = started + settings.timeoutMs;
-  const attempt = (): Promise<HandOffOutcome> => handOff({
+  const attempt = (): Promise<HandOffOutcome> => (noSocketFile(names) ? Promise.resolve(NO_SOCKET) : handOff({
     endpoint: names.endpoint,
     loadSecret: () => loadSecret(names),
     launch: launchBody(settings),
@@ -84,7 +84,7 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
     timeoutMs: settings.timeoutMs,
     replyTimeoutMs: settings.replyTimeoutMs,
     beforeLaunch: (pid) => logger.debug(`allow foreground for primary ${pid}: ${currentPlatform.allowForeground(pid)}`),
-  });
+  }));
 
   let outcome = await attempt();
   if (outcome.kind === 'delivered') {
@@ -114,6 +114,16 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
     logger.debug(`lock held elsewhere, no answer yet; retrying in ${backoff} ms (${elapsed()})`);
     await sleep(Math.min(backoff, remaining));
   }
+}
+
+const NO_SOCKET: HandOffOutcome = { kind: 'absent', reason: 'no socket file' };
+
+/**
+ * Linux/macOS: no socket file means no primary listens, and a `stat` says so far cheaper than a
+ * connect attempt (which would also warm up the whole socket machinery for nothing).
+ */
+function noSocketFile(names: InstanceNames): boolean {
+  return process.platform !== 'win32' && !fs.existsSync(names.endpoint);
 }
 
 function secondary(primaryPid: number, reply: JsonValue): SecondaryInstance {
