@@ -18,6 +18,7 @@ interface BuilderConfig {
   nsis: { include: string };
   win: { target: { target: string; arch: string[] }[] };
   extraResources: { from: string; to: string }[];
+  files: string[];
   afterPack: string;
 }
 
@@ -53,7 +54,8 @@ describe('koffi binaries for every target', () => {
     }
   });
 
-  it('are copied by extraResources to resources/koffi/<platform>_<arch>, where koffi looks', () => {
+  it('are copied by extraResources to resources/koffi/<platform>_<arch>, where koffi looks, and only those ship', () => {
+    assert.ok(config.files.includes('!node_modules/@koromix/**'), "the build machine's own koffi binary is left out");
     assert.deepEqual(config.extraResources, [
       { from: '.cache/koffi-prebuilds/${platform}_${arch}', to: 'koffi/${platform}_${arch}' },
     ]);

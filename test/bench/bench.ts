@@ -38,16 +38,23 @@ const walls = (runs: Run[]): number[] => runs.map((run) => run.ms);
 async function launches(): Promise<void> {
   const id = uniqueId('bench-handoff');
   const running = await startPrimary(id);
+  const endpoint = String(running.lines[0]?.endpoint);
+  const floorArgs = [path.join(__dirname, 'floor-client.js'), endpoint, endpoint.replace(/\.sock$/, '.key')];
   const primaryId = uniqueId('bench-primary');
   const bare: Run[] = [];
+  const floor: Run[] = [];
   const secondary: Run[] = [];
   const primary: Run[] = [];
   for (let index = 0; index < RUNS; index += 1) {
     bare.push(await bareNode());
+    floor.push(await timeNode(floorArgs));
     secondary.push(await host(['--id', id]));
     primary.push(await host(['--id', primaryId, '--hold-ms', '0']));
   }
   await running.stop();
+  if (running.lines.length !== 1 + 2 * RUNS) {
+    throw new Error(`the primary got ${running.lines.length - 1} of ${2 * RUNS} launches from the floor client and the host`);
+  }
   if (secondary.some((run) => run.lines[0]?.role !== 'secondary') || primary.some((run) => run.lines[0]?.role !== 'primary')) {
     throw new Error('a launch did not take the expected role');
   }
@@ -57,12 +64,14 @@ async function launches(): Promise<void> {
     runs: RUNS,
     bareMedianMs: base,
     bareP95Ms: basep95,
+    floorMedianMs: median(walls(floor)),
     secondaryMedianMs: median(walls(secondary)),
     secondaryP95Ms: quantile(walls(secondary), 0.95),
     primaryMedianMs: median(walls(primary)),
     primaryP95Ms: quantile(walls(primary), 0.95),
   };
   row('bare `node -e ""` (baseline)', `${ms(base)} (p95 ${ms(basep95)})`, '×1.00', '');
+  row('floor: a minimal protocol client in one file', ms(median(walls(floor))), times(median(walls(floor)) / base), '');
   row('second instance hand-off', `${ms(median(walls(secondary)))} (p95 ${ms(quantile(walls(secondary), 0.95))})`,
     `${times(median(walls(secondary)) / base)} (p95 ${times(quantile(walls(secondary), 0.95) / basep95)})`, '≤ ×1.10');
   row('new primary (claim, listen, release, exit)', `${ms(median(walls(primary)))} (p95 ${ms(quantile(walls(primary), 0.95))})`,
