@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ChannelServer, type HandOffOutcome, handOff, listen } from './channel.js';
+import { type ChannelServer, type HandOffOutcome, type HandOffRequest, handOff, listen } from './channel.js';
 import { PrimaryNotRespondingError } from './errors.js';
 import type { JsonValue } from './json.js';
 import { LaunchQueue, type SecondInstanceHandler } from './launch-queue.js';
@@ -75,16 +75,7 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
   const elapsed = (): string => `${Math.round(performance.now() - started)} ms`;
   const names = currentPlatform.names(settings.appId, settings.scope);
   const deadline = started + settings.timeoutMs;
-  const attempt = (): Promise<HandOffOutcome> => (noSocketFile(names) ? Promise.resolve(NO_SOCKET) : handOff({
-    endpoint: names.endpoint,
-    loadSecret: () => loadSecret(names),
-    launch: launchBody(settings),
-    maxMessageBytes: settings.maxMessageBytes,
-    deadline,
-    timeoutMs: settings.timeoutMs,
-    replyTimeoutMs: settings.replyTimeoutMs,
-    beforeLaunch: (pid) => logger.debug(`allow foreground for primary ${pid}: ${currentPlatform.allowForeground(pid)}`),
-  }));
+  const attempt = handOffAttempt(names, settings, deadline);
 
   let outcome = await attempt();
   if (outcome.kind === 'delivered') {
@@ -117,6 +108,22 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
 }
 
 const NO_SOCKET: HandOffOutcome = { kind: 'absent', reason: 'no socket file' };
+
+/** One hand-off try against the endpoint, bound to this claim's launch and deadline. */
+function handOffAttempt(names: InstanceNames, settings: Settings, deadline: number): () => Promise<HandOffOutcome> {
+  const { logger } = settings;
+  const request: HandOffRequest = {
+    endpoint: names.endpoint,
+    loadSecret: () => loadSecret(names),
+    launch: launchBody(settings),
+    maxMessageBytes: settings.maxMessageBytes,
+    deadline,
+    timeoutMs: settings.timeoutMs,
+    replyTimeoutMs: settings.replyTimeoutMs,
+    beforeLaunch: (pid) => logger.debug(`allow foreground for primary ${pid}: ${currentPlatform.allowForeground(pid)}`),
+  };
+  return () => (noSocketFile(names) ? Promise.resolve(NO_SOCKET) : handOff(request));
+}
 
 /**
  * Linux/macOS: no socket file means no primary listens, and a `stat` says so far cheaper than a
