@@ -18,12 +18,12 @@ import type { JsonValue } from './json.js';
 import type { Logger } from './logger.js';
 import {
   FrameReader,
+  HEADER_BYTES,
   type LaunchBody,
   type LaunchMessage,
   type Message,
   PROTOCOL_VERSION,
   encodeFrame,
-  encodedSize,
   newNonce,
   primaryProof,
   proofMatches,
@@ -302,14 +302,14 @@ export function handOff(request: HandOffRequest): Promise<HandOffOutcome> {
         mac: secondaryProof(secret, primaryNonce, nonce),
         ...request.launch,
       };
-      const size = encodedSize(launch);
+      const frame = encodeFrame(launch);
       const limit = Math.min(primaryMax, request.maxMessageBytes);
-      if (size > limit) {
-        throw new MessageTooLargeError(size, limit);
+      if (frame.length - HEADER_BYTES > limit) {
+        throw new MessageTooLargeError(frame.length - HEADER_BYTES, limit);
       }
       primaryPid = pid;
       request.beforeLaunch(pid);
-      socket.write(encodeFrame(launch));
+      socket.write(frame);
     };
 
     socket.on('data', (chunk: Buffer) => {

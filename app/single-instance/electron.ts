@@ -117,9 +117,9 @@ export async function singleInstance(options: ElectronSingleInstanceOptions): Pr
     return never();
   }
   const primary = instance;
-  const toApp = (launch: SecondInstance, source: AppLaunch['source']): AppLaunch => ({
+  const handedOver = (launch: SecondInstance): AppLaunch => ({
     ...launch,
-    source,
+    source: 'second-instance',
     url: scheme ? extractDeepLink(launch.argv, scheme) : null,
   });
   let window: WindowLike | undefined;
@@ -136,8 +136,7 @@ export async function singleInstance(options: ElectronSingleInstanceOptions): Pr
   const openUrls: AppLaunch[] = [];
   app.on('open-url', (event, url) => {
     event.preventDefault();
-    const launch = toApp({ argv: [url], cwd: process.cwd(), data: null, pid: process.pid, env: {} }, 'open-url');
-    launch.url = url;
+    const launch: AppLaunch = { argv: [url], cwd: process.cwd(), data: null, pid: process.pid, env: {}, source: 'open-url', url };
     if (window) {
       deliverUrl(launch);
     } else {
@@ -150,7 +149,7 @@ export async function singleInstance(options: ElectronSingleInstanceOptions): Pr
       const first = !window;
       window = next;
       if (first) {
-        primary.onSecondInstance((launch) => deliver(toApp(launch, 'second-instance')));
+        primary.onSecondInstance((launch) => deliver(handedOver(launch)));
         openUrls.splice(0).forEach(deliverUrl);
       }
     },

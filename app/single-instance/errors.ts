@@ -89,8 +89,6 @@ export function remoteError(code: string, detail: string): SingleInstanceError {
   switch (code) {
     case 'EHANDLER':
       return new HandlerError(detail);
-    case 'ESHUTDOWN':
-      return new ShutdownError();
     case 'ETOOLARGE':
     case 'ENOTOURS':
       return new SingleInstanceError(code, `the running instance refused the launch: ${detail}`);

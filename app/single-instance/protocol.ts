@@ -16,7 +16,8 @@ import type { JsonValue } from './json.js';
 export const PROTOCOL_VERSION = 1;
 /** Default cap on one frame's JSON, in bytes (1 MiB). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
-const HEADER_BYTES = 4;
+/** Size of the length prefix before each frame's JSON. */
+export const HEADER_BYTES = 4;
 
 /** A second instance opens with this. */
 export interface HelloMessage {
@@ -90,11 +91,6 @@ export function encodeFrame(message: Message): Buffer {
   frame.writeUInt32BE(body.length, 0);
   body.copy(frame, HEADER_BYTES);
   return frame;
-}
-
-/** The encoded size of a message's JSON, in bytes, to check against a cap before sending. */
-export function encodedSize(message: Message): number {
-  return Buffer.byteLength(JSON.stringify(message), 'utf8');
 }
 
 /** Splits a byte stream into frames and parses each, refusing frames over a cap. */
