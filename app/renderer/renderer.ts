@@ -12,6 +12,11 @@ function cell(text: string, className?: string): HTMLTableCellElement {
   return td;
 }
 
+/** A command line as a shell would show it: arguments with spaces or quotes in double quotes. */
+function commandLine(argv: string[]): string {
+  return argv.map((arg) => (arg === '' || /[\s"]/.test(arg) ? `"${arg.replace(/"/g, '\\"')}"` : arg)).join(' ');
+}
+
 function addRow(launch: LaunchRecord, highlight: boolean): void {
   if (shown.has(launch.seq)) {
     return;
@@ -27,7 +32,7 @@ function addRow(launch: LaunchRecord, highlight: boolean): void {
     cell(launch.source),
     cell(String(launch.pid)),
     cell(launch.handOffMs === null ? '—' : `${launch.handOffMs} ms`),
-    cell(launch.url ?? JSON.stringify(launch.argv), 'argv'),
+    cell(launch.url ?? commandLine(launch.argv), 'argv'),
     cell(launch.cwd),
   );
   rows.prepend(tr);
