@@ -215,8 +215,7 @@ describe('singleInstance(): second instances', () => {
   it('a primary that does not answer: an error box and exit code 3', async () => {
     const id = uniqueId('hung');
     const running = await startPrimary(id);
-    running.child.kill('SIGSTOP');
-    try {
+    await running.whileStopped(async () => {
       const app = new AppDouble([], 'Notes');
       const dialog = new DialogDouble();
       void singleInstance({ app, dialog, appId: id, timeoutMs: 500, logger: new RecordingLogger() });
@@ -224,10 +223,7 @@ describe('singleInstance(): second instances', () => {
       assert.equal(dialog.shown.length, 1);
       assert.equal(dialog.shown[0]![0], 'Notes cannot start');
       assert.match(dialog.shown[0]![1], /did not answer within 500 ms/);
-    } finally {
-      running.child.kill('SIGCONT');
-      await running.stop();
-    }
+    });
   });
 
   it('an invalid app id is a programming error: thrown, not a dialog', async () => {

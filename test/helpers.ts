@@ -65,6 +65,20 @@ export abstract class LineProcess {
     return this.exited;
   }
 
+  /**
+   * Runs `body` while the process is stopped (SIGSTOP: alive, holding everything, answering
+   * nothing), then lets it run again and ends it with `endSignal`.
+   */
+  async whileStopped(body: () => Promise<void>, endSignal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    this.child.kill('SIGSTOP');
+    try {
+      await body();
+    } finally {
+      this.child.kill('SIGCONT');
+      await this.stop(endSignal);
+    }
+  }
+
   /** Records a line printed by the process and wakes who waits for it. */
   protected addLine(text: string): void {
     this.lines.push(JSON.parse(text) as Line);

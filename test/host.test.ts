@@ -138,8 +138,7 @@ describe('host: crashes and hangs', () => {
   it('a stopped (SIGSTOP) primary: the secondary exits 3 near its timeout', async () => {
     const id = uniqueId('stop');
     const primary = await startPrimary(id);
-    primary.child.kill('SIGSTOP');
-    try {
+    await primary.whileStopped(async () => {
       const started = performance.now();
       const result = await runHost(['--id', id, '--timeout-ms', '1500']);
       const tookMs = performance.now() - started;
@@ -147,10 +146,7 @@ describe('host: crashes and hangs', () => {
       assert.match(result.stderr, /did not answer within 1500 ms/);
       assert.deepEqual(result.lines, []);
       assert.ok(tookMs >= 1400 && tookMs < 4500, `exited near the timeout (took ${Math.round(tookMs)} ms)`);
-    } finally {
-      primary.child.kill('SIGCONT');
-      await primary.stop();
-    }
+    });
   });
 
   it('--hold-ms: the primary exits 0 after the hold and frees everything', async () => {

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import Ajv from 'ajv';
 import * as yaml from 'js-yaml';
 import { APP_ID, DEEP_LINK_SCHEME, PRODUCT_NAME } from '../dist/app-id.js';
-import afterPack, { PREBUILDS_DIR, TARGETS, binaryTarget, stagePrebuilds, verifyBinary } from '../dist/packaging/koffi-prebuilds.js';
+import afterPack, { TARGETS, binaryTarget, prebuildPath, stagePrebuilds, verifyBinary } from '../dist/packaging/koffi-prebuilds.js';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -50,7 +50,7 @@ describe('koffi binaries for every target', () => {
     const files = stagePrebuilds();
     assert.equal(files.length, TARGETS.length);
     for (const { platform, arch } of TARGETS) {
-      verifyBinary(path.join(PREBUILDS_DIR, `${platform}_${arch}`, 'koffi.node'), platform, arch);
+      verifyBinary(prebuildPath(platform, arch), platform, arch);
     }
   });
 
@@ -67,7 +67,7 @@ describe('koffi binaries for every target', () => {
   it('the header check tells targets apart and refuses a wrong one', () => {
     const host = fs.readFileSync(path.join(ROOT, 'node_modules', '@koromix', `koffi-${process.platform}-${process.arch}`, `${process.platform}_${process.arch}`, 'koffi.node'));
     assert.deepEqual(binaryTarget(host), { platform: process.platform, arch: process.arch });
-    assert.throws(() => verifyBinary(path.join(PREBUILDS_DIR, 'linux_x64', 'koffi.node'), 'win32', 'x64'), /built for linux-x64, not win32-x64/);
+    assert.throws(() => verifyBinary(prebuildPath('linux', 'x64'), 'win32', 'x64'), /built for linux-x64, not win32-x64/);
     assert.equal(binaryTarget(Buffer.from('not a binary at all, just text')), undefined);
   });
 
@@ -78,7 +78,7 @@ describe('koffi binaries for every target', () => {
     await assert.rejects(afterPack({ appOutDir, electronPlatformName: WIN32, arch: X64 }), /koffi binary missing for win32-x64/);
     const target = path.join(appOutDir, 'resources', 'koffi', 'win32_x64');
     fs.mkdirSync(target, { recursive: true });
-    fs.copyFileSync(path.join(PREBUILDS_DIR, 'win32_x64', 'koffi.node'), path.join(target, 'koffi.node'));
+    fs.copyFileSync(prebuildPath('win32', 'x64'), path.join(target, 'koffi.node'));
     await afterPack({ appOutDir, electronPlatformName: WIN32, arch: X64 });
     fs.rmSync(appOutDir, { recursive: true, force: true });
   });

@@ -121,18 +121,14 @@ describe('Windows backend under Wine', { skip: missing }, () => {
   it('a stopped primary: the second instance exits 3 near its timeout', async () => {
     const id = uniqueId('w-stop');
     const primary = await startPrimary(id);
-    primary.child.kill('SIGSTOP');
-    try {
+    await primary.whileStopped(async () => {
       const started = performance.now();
       const result = await handOff(id, ['--timeout-ms', '2000']);
       const tookMs = performance.now() - started;
       assert.equal(result.code, 3, result.stderr);
       assert.match(result.stderr, /did not answer within 2000 ms/);
       assert.ok(tookMs >= 1900 && tookMs < 8000, `exited near the timeout (took ${Math.round(tookMs)} ms)`);
-    } finally {
-      primary.child.kill('SIGCONT');
-      await primary.stop('SIGKILL');
-    }
+    }, 'SIGKILL');
   });
 
   it('garbage on the pipe: a clear error back, the primary survives', async () => {

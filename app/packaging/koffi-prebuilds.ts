@@ -26,6 +26,15 @@ const ROOT = path.resolve(__dirname, '..', '..');
 export const PREBUILDS_DIR = path.join(ROOT, '.cache', 'koffi-prebuilds');
 
 /**
+ * Where the staged binary for a target lives.
+ * @param platform - the target OS
+ * @param arch - the target CPU
+ */
+export function prebuildPath(platform: string, arch: string): string {
+  return path.join(PREBUILDS_DIR, `${platform}_${arch}`, 'koffi.node');
+}
+
+/**
  * Which OS and CPU a native binary is built for, read from its header (PE, ELF or Mach-O).
  * @param binary - the file's bytes
  * @returns `{ platform, arch }`, or `undefined` for an unknown format or CPU
@@ -64,7 +73,7 @@ export function stagePrebuilds(): string[] {
   const version = koffiVersion();
   return TARGETS.map(({ platform, arch }) => {
     const triplet = `${platform}_${arch}`;
-    const file = path.join(PREBUILDS_DIR, triplet, 'koffi.node');
+    const file = prebuildPath(platform, arch);
     if (!fs.existsSync(file)) {
       const work = fs.mkdtempSync(path.join(os.tmpdir(), 'koffi-'));
       try {
@@ -121,9 +130,9 @@ export default async function afterPack(context: AfterPackContext): Promise<void
 }
 
 if (require.main === module) {
-  for (const file of stagePrebuilds()) {
-    const target = path.basename(path.dirname(file)).split('_');
-    verifyBinary(file, target[0] ?? '', target[1] ?? '');
-    console.log(`ok ${path.relative(ROOT, file)}`);
+  stagePrebuilds();
+  for (const { platform, arch } of TARGETS) {
+    verifyBinary(prebuildPath(platform, arch), platform, arch);
+    console.log(`ok ${path.relative(ROOT, prebuildPath(platform, arch))}`);
   }
 }

@@ -179,7 +179,8 @@ export function bringToFront(window: WindowLike, app: Pick<AppLike, 'focus'>, pl
 
 /**
  * Hands a launch's activation token to Electron where this Electron version can take one at
- * run time (`app.setActivationToken`, Linux); otherwise the token is only logged by the caller.
+ * run time (`app.setActivationToken`, Linux). Electron 40 has no such API: there the token
+ * reaches the app's handler in `launch.env` and nothing more.
  */
 function activate(app: AppLike, env: Record<string, string>): void {
   const token = env.XDG_ACTIVATION_TOKEN ?? env.DESKTOP_STARTUP_ID;

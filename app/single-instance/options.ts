@@ -3,7 +3,7 @@ import { InvalidOptionsError } from './errors.js';
 import { type JsonValue, jsonProblem } from './json.js';
 import { type Logger, silentLogger } from './logger.js';
 import { type Scope, validateAppId } from './names.js';
-import { DEFAULT_MAX_MESSAGE_BYTES } from './protocol.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES } from './protocol.js';
 
 /** Options of `claim()`. */
 export interface ClaimOptions {
@@ -118,8 +118,6 @@ export function resolveOptions(options: ClaimOptions): Settings {
 
 /** Longest delay a Node timer takes (larger ones fire at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Largest frame the 4-byte length header can announce. */
-const MAX_FRAME_BYTES = 2 ** 32 - 1;
 
 function positive(name: string, value: number | undefined, fallback: number, max: number, infiniteOk = false): number {
   if (value === undefined) {

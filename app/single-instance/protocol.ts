@@ -18,6 +18,8 @@ export const PROTOCOL_VERSION = 1;
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Size of the length prefix before each frame's JSON. */
 export const HEADER_BYTES = 4;
+/** Largest frame body the length prefix can announce. */
+export const MAX_FRAME_BYTES = 2 ** (8 * HEADER_BYTES) - 1;
 
 /** A second instance opens with this. */
 export interface HelloMessage {
