@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-test/', 'release/', 'node_modules/', '.cache/'] },
+  { ignores: ['**/dist/', 'dist-test/', 'release/', '**/node_modules/', '.cache/'] },
   ...tseslint.configs.strict,
   {
     rules: {

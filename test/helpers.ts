@@ -1,4 +1,4 @@
-/** Shared helpers of the test suites: real host processes, their JSON lines, isolated temp dirs. */
+/** Shared helpers of the test suites: real processes and their JSON lines, temp dirs, a recording logger. */
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -6,10 +6,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 
-/** The headless host every suite drives. */
-export const HOST = path.resolve(__dirname, '..', 'dist', 'host.js');
-/** The built module, for in-process tests. */
-export const MODULE = path.resolve(__dirname, '..', 'dist', 'single-instance');
+/** The repository's root (tests run from `dist-test/test/`). */
+export const ROOT = path.resolve(__dirname, '..', '..');
+/** The headless host every suite drives (built from app/tools/host.ts). */
+export const HOST = path.join(ROOT, 'dist', 'host.js');
+/** The one fixture program for scenarios the host does not cover (test/fixtures/fixture.ts). */
+export const FIXTURE = path.join(__dirname, 'fixtures', 'fixture.js');
+/** A `--require` hook that reports on stderr whether koffi was loaded (test/fixtures/report-koffi.ts). */
+export const REPORT_KOFFI = path.join(__dirname, 'fixtures', 'report-koffi.js');
+/** What {@link REPORT_KOFFI} writes to stderr when koffi was loaded. */
+export const KOFFI_LOADED = 'report-koffi: koffi loaded';
 
 /** A fresh app id, so that suites and cases never share an instance. */
 export function uniqueId(label = 'app'): string {
@@ -17,15 +23,46 @@ export function uniqueId(label = 'app'): string {
 }
 
 /**
- * A fresh world-writable (sticky, like /tmp) temp dir used as TMPDIR by hosts and this process,
- * so the suite never touches the real per-user directory.
+ * A fresh temp dir, removed when the test process exits.
+ * @param label - a prefix that tells whose it is
+ * @param mode - its mode; `0o1777` makes it world-writable and sticky, like /tmp
+ */
+export function tempDir(label = 'si', mode = 0o700): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${label}-`));
+  fs.chmodSync(dir, mode);
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * A fresh sticky temp dir made this process's (and so its children's) TMPDIR, so that a suite
+ * never touches the real per-user directory.
  */
 export function isolatedTmp(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-'));
-  fs.chmodSync(dir, 0o1777);
+  const dir = tempDir('si', 0o1777);
   process.env.TMPDIR = dir;
   delete process.env.XDG_RUNTIME_DIR;
   return dir;
+}
+
+/** The built host and fixture, copied where another user can run them. */
+export interface ReadableCopy {
+  host: string;
+  fixture: string;
+}
+
+/**
+ * Copies the built host and fixture program, with the package and koffi they load, into `dir`,
+ * so that another user can run them (the checkout may sit where only its owner enters).
+ * @param dir - a directory the other user can read
+ */
+export function readableCopy(dir: string): ReadableCopy {
+  const parts = ['dist', 'dist-test', 'node_modules/koffi', 'node_modules/@koromix', 'app/single-instance/package.json', 'app/single-instance/dist'];
+  for (const part of parts) {
+    const to = part.startsWith('app/single-instance') ? part.replace('app/single-instance', 'node_modules/sole-instance') : part;
+    fs.cpSync(path.join(ROOT, part), path.join(dir, to), { recursive: true });
+  }
+  return { host: path.join(dir, 'dist', 'host.js'), fixture: path.join(dir, path.relative(ROOT, FIXTURE)) };
 }
 
 /** One JSON object per stdout line, as the host contract says. */
@@ -134,14 +171,27 @@ export async function startPrimary(id: string, extra: string[] = [], options: Sp
   return host;
 }
 
+/** How a process that ran to completion ended. */
+export interface Finished {
+  code: number | string;
+  lines: Line[];
+  stderr: string;
+}
+
+/** Runs a process to completion. */
+export async function finished(process: LineProcess): Promise<Finished> {
+  const code = await process.exited;
+  return { code, lines: process.lines, stderr: process.stderr };
+}
+
 /** Runs a host to completion and returns its exit code, lines and stderr. */
-export async function runHost(
-  args: string[],
-  options: SpawnOptions = {},
-): Promise<{ code: number | string; lines: Line[]; stderr: string }> {
-  const host = new HostProcess(args, options);
-  const code = await host.exited;
-  return { code, lines: host.lines, stderr: host.stderr };
+export function runHost(args: string[], options: SpawnOptions = {}): Promise<Finished> {
+  return finished(new HostProcess(args, options));
+}
+
+/** Runs the fixture program to completion: `fixture.js <scenario> <args>` (see test/fixtures/fixture.ts). */
+export function runFixture(args: string[], options: SpawnOptions = {}): Promise<Finished> {
+  return finished(new NodeProcess([FIXTURE, ...args], options));
 }
 
 /** A logger that records every message and lets a test wait for one (synchronisation by event). */

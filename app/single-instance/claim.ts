@@ -13,17 +13,15 @@
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ChannelServer, type HandOffOutcome, type HandOffRequest, handOff, listen } from './channel.js';
 import { PrimaryNotRespondingError } from './errors.js';
+import { type HandOffOutcome, type HandOffRequest, handOff } from './ipc/client.js';
+import { type LaunchServer, listen } from './ipc/server.js';
 import type { JsonValue } from './json.js';
-import { LaunchQueue, type SecondInstanceHandler } from './launch-queue.js';
-import type { KernelLock } from './lock.js';
+import { type LaunchHandler, forwardedEnv } from './launch.js';
+import { LaunchQueue } from './launch-queue.js';
 import type { InstanceNames } from './names.js';
 import { type ClaimOptions, type Settings, resolveOptions } from './options.js';
-import { currentPlatform } from './platform.js';
-import { ensurePrivateDir, verifyPrivateDir } from './private-dir.js';
-import type { LaunchBody } from './protocol.js';
-import { readSecret, writeSecret } from './secret.js';
+import { type KernelLock, currentPlatform } from './platform/index.js';
 
 /** This process won: it is the one instance. */
 export interface PrimaryInstance {
@@ -35,7 +33,7 @@ export interface PrimaryInstance {
    * before are delivered to it at once, in arrival order.
    * @returns a function that unregisters the handler
    */
-  onSecondInstance(handler: SecondInstanceHandler): () => void;
+  onSecondInstance(handler: LaunchHandler): () => void;
   /**
    * Stops listening and frees the lock and endpoint. Launches still waiting for a handler are
    * refused, so that their senders start a new primary; replies of handlers already running
@@ -73,7 +71,7 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
   const { logger } = settings;
   const started = performance.now();
   const elapsed = (): string => `${Math.round(performance.now() - started)} ms`;
-  const names = currentPlatform.names(settings.appId, settings.scope);
+  const names = await currentPlatform.names(settings.appId, settings.scope);
   const deadline = started + settings.timeoutMs;
   const attempt = handOffAttempt(names, settings, deadline);
 
@@ -83,8 +81,8 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
     return secondary(outcome.primaryPid, outcome.reply);
   }
   logger.debug(`fast path missed (${outcome.kind === 'absent' ? outcome.reason : 'primary shutting down'}) after ${elapsed()}`);
-  ensurePrivateDir(names.privateDir, process.platform);
-  const lock = currentPlatform.createLock(names);
+  currentPlatform.preparePrivateDir(names);
+  const lock = await currentPlatform.createLock(names);
   for (let backoff = FIRST_BACKOFF_MS; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
     if (lock.tryAcquire()) {
       logger.info(`lock taken after ${elapsed()}`);
@@ -100,73 +98,42 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
     const remaining = deadline - performance.now();
     if (remaining <= 0) {
       logger.error(`the lock is held but no primary answered within ${settings.timeoutMs} ms`);
-      throw new PrimaryNotRespondingError(settings.timeoutMs, 'the lock is held but nobody answers on the endpoint');
+      throw PrimaryNotRespondingError.after(settings.timeoutMs, 'the lock is held but nobody answers on the endpoint');
     }
     logger.debug(`lock held elsewhere, no answer yet; retrying in ${backoff} ms (${elapsed()})`);
     await sleep(Math.min(backoff, remaining));
   }
 }
 
-const NO_SOCKET: HandOffOutcome = { kind: 'absent', reason: 'no socket file' };
+const NO_ENDPOINT: HandOffOutcome = { kind: 'absent', reason: 'no endpoint' };
 
 /** One hand-off try against the endpoint, bound to this claim's launch and deadline. */
 function handOffAttempt(names: InstanceNames, settings: Settings, deadline: number): () => Promise<HandOffOutcome> {
   const { logger } = settings;
   const request: HandOffRequest = {
     endpoint: names.endpoint,
-    loadSecret: () => loadSecret(names),
-    launch: launchBody(settings),
+    loadSecret: () => currentPlatform.readSecret(names),
+    launch: { argv: settings.argv, cwd: settings.cwd, data: settings.data, pid: process.pid, env: forwardedEnv(settings.forwardEnv) },
     maxMessageBytes: settings.maxMessageBytes,
     deadline,
     timeoutMs: settings.timeoutMs,
     replyTimeoutMs: settings.replyTimeoutMs,
     beforeLaunch: (pid) => logger.debug(`allow foreground for primary ${pid}: ${currentPlatform.allowForeground(pid)}`),
   };
-  return () => (noSocketFile(names) ? Promise.resolve(NO_SOCKET) : handOff(request));
-}
-
-/**
- * Linux/macOS: no socket file means no primary listens, and a `stat` says so far cheaper than a
- * connect attempt (which would also warm up the whole socket machinery for nothing).
- */
-function noSocketFile(names: InstanceNames): boolean {
-  return process.platform !== 'win32' && !fs.existsSync(names.endpoint);
+  return () => (currentPlatform.mayBeListening(names) ? handOff(request) : Promise.resolve(NO_ENDPOINT));
 }
 
 function secondary(primaryPid: number, reply: JsonValue): SecondaryInstance {
   return { role: 'secondary', primaryPid, reply };
 }
 
-function launchBody(settings: Settings): LaunchBody {
-  const env: Record<string, string> = {};
-  for (const name of settings.forwardEnv) {
-    const value = process.env[name];
-    if (value !== undefined) {
-      env[name] = value;
-    }
-  }
-  return { argv: settings.argv, cwd: settings.cwd, data: settings.data, pid: process.pid, env };
-}
-
-function loadSecret(names: InstanceNames): Buffer | undefined {
-  if (process.platform !== 'win32') {
-    verifyPrivateDir(names.privateDir);
-  }
-  return readSecret(names.secret);
-}
-
 async function becomePrimary(names: InstanceNames, lock: KernelLock, settings: Settings): Promise<PrimaryInstance> {
   const { logger } = settings;
   const queue = new LaunchQueue();
-  const removeEndpoint = (): void => {
-    if (process.platform !== 'win32') {
-      fs.rmSync(names.endpoint, { force: true });
-    }
-  };
-  let server: ChannelServer;
+  let server: LaunchServer;
   try {
-    const secret = writeSecret(names.secret);
-    removeEndpoint();
+    const secret = currentPlatform.writeSecret(names);
+    currentPlatform.removeEndpoint(names);
     server = await listen({
       endpoint: names.endpoint,
       secret,
@@ -184,7 +151,7 @@ async function becomePrimary(names: InstanceNames, lock: KernelLock, settings: S
     throw error;
   }
   const freeOnExit = (): void => {
-    removeEndpoint();
+    currentPlatform.removeEndpoint(names);
     fs.rmSync(names.secret, { force: true });
     lock.release();
   };

@@ -1,6 +1,7 @@
 /**
- * Typed errors of the single-instance module. Every message starts with
- * `single-instance:` and says what to do about it.
+ * Typed errors of the single-instance package. Every message starts with `single-instance:`
+ * and says what to do about it. An error the running instance sends back over the wire
+ * arrives as the same class a local one would be ({@link errorFromWire}).
  */
 
 /** Machine-readable reason carried by every {@link SingleInstanceError}. */
@@ -15,7 +16,15 @@ export type SingleInstanceErrorCode =
   | 'EHANDLER'
   | 'ESHUTDOWN';
 
-/** Base class of every error this module throws. */
+/** What an error may carry besides its message. */
+export interface SingleInstanceErrorOptions {
+  /** The underlying error. */
+  cause?: unknown;
+  /** The operating system's error code (`errno` name or Win32 error number). */
+  osCode?: string | number;
+}
+
+/** Base class of every error this package throws. */
 export class SingleInstanceError extends Error {
   /** Machine-readable reason. */
   readonly code: SingleInstanceErrorCode;
@@ -26,40 +35,41 @@ export class SingleInstanceError extends Error {
 
   /**
    * @param code - machine-readable reason
-   * @param message - what happened and what to do, without the module prefix
+   * @param detail - what happened and what to do, without the package prefix
    * @param options - the underlying cause and the OS error code, when there is one
    */
-  constructor(
-    code: SingleInstanceErrorCode,
-    message: string,
-    options: { cause?: unknown; osCode?: string | number } = {},
-  ) {
-    super(`single-instance: ${message}`, { cause: options.cause });
+  constructor(code: SingleInstanceErrorCode, detail: string, options: SingleInstanceErrorOptions = {}) {
+    super(`single-instance: ${detail}`, { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.osCode = options.osCode;
-    this.detail = message;
+    this.osCode = options.osCode ?? errnoCode(options.cause);
+    this.detail = detail;
   }
 }
 
-/** The app id or an option is invalid; fix the call to `claim()`. */
+/** The app id or an option is invalid: a programming error to fix in the call. */
 export class InvalidOptionsError extends SingleInstanceError {
-  /** @param message - which option is wrong and what it accepts */
-  constructor(message: string) {
-    super('EINVALID', message);
+  /** @param detail - which option is wrong and what it accepts */
+  constructor(detail: string) {
+    super('EINVALID', detail);
   }
 }
 
-/** A primary holds the lock but did not complete the hand-off before the deadline. */
+/** A primary holds the lock but did not take the launch before the deadline; nothing was delivered. */
 export class PrimaryNotRespondingError extends SingleInstanceError {
+  /** @param detail - how long the launch waited and for what */
+  constructor(detail: string) {
+    super('ETIMEOUT', detail);
+  }
+
   /**
+   * The standard message.
    * @param waitedMs - how long the second instance waited
    * @param phase - what it was waiting for
    */
-  constructor(waitedMs: number, phase: string) {
-    super(
-      'ETIMEOUT',
-      `the running instance did not answer within ${waitedMs} ms (${phase}). ` +
+  static after(waitedMs: number, phase: string): PrimaryNotRespondingError {
+    return new PrimaryNotRespondingError(
+      `the running instance did not answer within ${waitedMs} ms (${phase}); the launch was not delivered. ` +
         'It may be hung: close it (or end it in the task manager) and launch again.',
     );
   }
@@ -67,44 +77,38 @@ export class PrimaryNotRespondingError extends SingleInstanceError {
 
 /** A message is larger than the agreed cap. */
 export class MessageTooLargeError extends SingleInstanceError {
+  /** @param detail - the size, the cap and what to do */
+  constructor(detail: string) {
+    super('ETOOLARGE', detail);
+  }
+
   /**
+   * The standard message.
    * @param size - the message size in bytes
    * @param limit - the cap in bytes
    */
-  constructor(size: number, limit: number) {
-    super(
-      'ETOOLARGE',
-      `message of ${size} bytes exceeds the ${limit}-byte limit; ` +
-        'send less data or raise `maxMessageBytes` on both instances.',
+  static of(size: number, limit: number): MessageTooLargeError {
+    return new MessageTooLargeError(
+      `message of ${size} bytes exceeds the ${limit}-byte limit; send less data or raise \`maxMessageBytes\` on both instances.`,
     );
   }
 }
 
-/**
- * The error a second instance raises for an `error` message from the primary.
- * @param code - the code the primary sent
- * @param detail - the primary's message
- */
-export function remoteError(code: string, detail: string): SingleInstanceError {
-  switch (code) {
-    case 'EHANDLER':
-      return new HandlerError(detail);
-    case 'ETOOLARGE':
-    case 'ENOTOURS':
-      return new SingleInstanceError(code, `the running instance refused the launch: ${detail}`);
-    default:
-      return new ProtocolError(`the running instance refused the launch: ${detail}`);
-  }
-}
-
-/** Something answers on our endpoint but cannot prove it is our app's primary. */
+/** Something answers on our endpoint but cannot prove it is our app's primary (or our launch failed its proof). */
 export class EndpointNotOursError extends SingleInstanceError {
   /** @param detail - what failed in the proof */
   constructor(detail: string) {
-    super(
-      'ENOTOURS',
-      `the process listening on our endpoint is not this app's primary (${detail}); ` +
-        'nothing was sent to it. Check for another program squatting on the name.',
+    super('ENOTOURS', detail);
+  }
+
+  /**
+   * The standard message of a second instance that refused to talk to the listener.
+   * @param reason - what failed in the proof
+   */
+  static listener(reason: string): EndpointNotOursError {
+    return new EndpointNotOursError(
+      `the process listening on our endpoint is not this app's primary (${reason}); nothing was sent to it. ` +
+        'Check for another program squatting on the name.',
     );
   }
 }
@@ -112,47 +116,78 @@ export class EndpointNotOursError extends SingleInstanceError {
 /** The kernel lock could not be created or queried. */
 export class LockError extends SingleInstanceError {
   /**
-   * @param message - what failed and what to do
-   * @param osCode - the errno name or Win32 error number
+   * @param detail - what failed and what to do
+   * @param options - the OS error code and cause
    */
-  constructor(message: string, osCode?: string | number) {
-    super('ELOCK', message, osCode === undefined ? {} : { osCode });
+  constructor(detail: string, options: SingleInstanceErrorOptions = {}) {
+    super('ELOCK', detail, options);
   }
 }
 
-/** The private directory, socket or pipe could not be used. */
+/** The private directory, socket, pipe or secret could not be used. */
 export class EndpointError extends SingleInstanceError {
   /**
-   * @param message - what failed and what to do
-   * @param cause - the underlying error, if any
+   * @param detail - what failed and what to do
+   * @param options - the OS error code and cause
    */
-  constructor(message: string, cause?: unknown) {
-    const osCode = errnoCode(cause);
-    super('EENDPOINT', message, osCode === undefined ? { cause } : { cause, osCode });
+  constructor(detail: string, options: SingleInstanceErrorOptions = {}) {
+    super('EENDPOINT', detail, options);
   }
 }
 
 /** The peer sent something that is not valid protocol. */
 export class ProtocolError extends SingleInstanceError {
-  /** @param message - what was wrong with the peer's message */
-  constructor(message: string) {
-    super('EPROTOCOL', message);
+  /** @param detail - what was wrong with the peer's message */
+  constructor(detail: string) {
+    super('EPROTOCOL', detail);
   }
 }
 
-/** The primary's handler threw; the message is the one it threw with. */
+/** The primary's handler threw; the detail is the message it threw with. */
 export class HandlerError extends SingleInstanceError {
-  /** @param message - the primary handler's error message */
-  constructor(message: string) {
-    super('EHANDLER', `the running instance's handler failed: ${message}`);
+  /** @param detail - what the handler failed with */
+  constructor(detail: string) {
+    super('EHANDLER', detail);
+  }
+
+  /**
+   * The standard message.
+   * @param reason - what the handler threw, or what was wrong with what it returned
+   */
+  static failed(reason: unknown): HandlerError {
+    return new HandlerError(`the running instance's handler failed: ${reason instanceof Error ? reason.message : String(reason)}`);
   }
 }
 
-/** The primary was shutting down before it could take the launch. */
+/** The primary was shutting down before it could take the launch (its sender starts a new primary). */
 export class ShutdownError extends SingleInstanceError {
-  constructor() {
-    super('ESHUTDOWN', 'the running instance is shutting down; launch again to start a new one.');
+  /** @param detail - what happened */
+  constructor(detail = 'the running instance is shutting down; launch again to start a new one.') {
+    super('ESHUTDOWN', detail);
   }
+}
+
+const BY_CODE: Record<SingleInstanceErrorCode, new (detail: string) => SingleInstanceError> = {
+  EINVALID: InvalidOptionsError,
+  ETIMEOUT: PrimaryNotRespondingError,
+  ETOOLARGE: MessageTooLargeError,
+  ENOTOURS: EndpointNotOursError,
+  ELOCK: LockError,
+  EENDPOINT: EndpointError,
+  EPROTOCOL: ProtocolError,
+  EHANDLER: HandlerError,
+  ESHUTDOWN: ShutdownError,
+};
+
+/**
+ * The error a second instance raises for an `error` message from the primary: the class the
+ * code names, so a remote `ETOOLARGE` is the same `MessageTooLargeError` as a local one.
+ * @param code - the code the primary sent
+ * @param detail - the primary's message
+ */
+export function errorFromWire(code: string, detail: string): SingleInstanceError {
+  const ErrorClass = Object.hasOwn(BY_CODE, code) ? BY_CODE[code as SingleInstanceErrorCode] : undefined;
+  return ErrorClass ? new ErrorClass(detail) : new ProtocolError(`the running instance refused the launch with ${code}: ${detail}`);
 }
 
 /**

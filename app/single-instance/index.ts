@@ -1,11 +1,26 @@
 /**
- * The single-instance module: one kernel lock decides the primary, named IPC carries every
- * other launch to it. Imports nothing from Electron; see `../electron.ts` for the Electron layer.
+ * `sole-instance`: one kernel lock decides the primary instance, named IPC carries every other
+ * launch to it. This entry is Electron-free and works from plain Node; the Electron layer is
+ * `sole-instance/electron`.
  */
 export { claim, type Instance, type PrimaryInstance, type SecondaryInstance } from './claim.js';
 export type { ClaimOptions } from './options.js';
-export type { SecondInstance, SecondInstanceHandler } from './launch-queue.js';
+export type { Launch, LaunchHandler } from './launch.js';
 export type { JsonValue } from './json.js';
 export type { Logger } from './logger.js';
-export { type Scope, deriveNames, validateAppId, win32MutexName } from './names.js';
-export * from './errors.js';
+export { type Scope, validateAppId, win32MutexName } from './names.js';
+export { ExitCode, type ExitCodeValue, exitCodeFor } from './exit-codes.js';
+export {
+  EndpointError,
+  EndpointNotOursError,
+  HandlerError,
+  InvalidOptionsError,
+  LockError,
+  MessageTooLargeError,
+  PrimaryNotRespondingError,
+  ProtocolError,
+  ShutdownError,
+  SingleInstanceError,
+  type SingleInstanceErrorCode,
+  type SingleInstanceErrorOptions,
+} from './errors.js';

@@ -3,30 +3,19 @@
  * here and are delivered in arrival order once one is; the handler's return value (or
  * promise) becomes the second instance's reply.
  */
-import { ShutdownError } from './errors.js';
+import { HandlerError, ShutdownError, SingleInstanceError } from './errors.js';
 import { type JsonValue, jsonProblem } from './json.js';
-import type { LaunchBody } from './protocol.js';
-
-/** A launch as the primary's handler sees it. */
-export type SecondInstance = LaunchBody;
-
-/**
- * Receives each second instance's launch. What it returns (or resolves) is sent back as the
- * reply (`undefined` becomes `null`); a throw reaches the second instance as a `HandlerError`.
- */
-// A handler with no return statement (`void`) must be accepted: it replies null.
-// eslint-disable-next-line @typescript-eslint/no-invalid-void-type
-export type SecondInstanceHandler = (launch: SecondInstance) => JsonValue | void | Promise<JsonValue | void>;
+import type { Launch, LaunchHandler } from './launch.js';
 
 interface Pending {
-  launch: SecondInstance;
+  launch: Launch;
   resolve(value: JsonValue): void;
   reject(error: unknown): void;
 }
 
 /** Holds launches until a handler is registered, then delivers them in order. */
 export class LaunchQueue {
-  private handler: SecondInstanceHandler | undefined;
+  private handler: LaunchHandler | undefined;
   private readonly waiting: Pending[] = [];
   private closed = false;
 
@@ -35,7 +24,7 @@ export class LaunchQueue {
    * @param launch - the verified launch
    * @returns the reply to send back
    */
-  deliver(launch: SecondInstance): Promise<JsonValue> {
+  deliver(launch: Launch): Promise<JsonValue> {
     if (this.closed) {
       return Promise.reject(new ShutdownError());
     }
@@ -54,7 +43,7 @@ export class LaunchQueue {
    * @param handler - receives each launch
    * @returns a function that unregisters it; later launches wait again
    */
-  setHandler(handler: SecondInstanceHandler): () => void {
+  setHandler(handler: LaunchHandler): () => void {
     this.handler = handler;
     for (const pending of this.waiting.splice(0)) {
       this.run(handler, pending);
@@ -79,17 +68,17 @@ export class LaunchQueue {
     }
   }
 
-  private run(handler: SecondInstanceHandler, pending: Pending): void {
+  private run(handler: LaunchHandler, pending: Pending): void {
     Promise.resolve()
       .then(() => handler(pending.launch))
       .then((value) => {
         const reply = value ?? null;
         const problem = jsonProblem(reply, 'the reply');
         if (problem) {
-          throw new Error(`it returned a reply JSON cannot carry: ${problem}`);
+          throw HandlerError.failed(`it returned a reply JSON cannot carry: ${problem}`);
         }
         pending.resolve(reply);
       })
-      .catch(pending.reject);
+      .catch((error: unknown) => pending.reject(error instanceof SingleInstanceError ? error : HandlerError.failed(error)));
   }
 }

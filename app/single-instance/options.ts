@@ -1,9 +1,10 @@
 /** The options of `claim()`, their defaults and their validation. */
 import { InvalidOptionsError } from './errors.js';
 import { type JsonValue, jsonProblem } from './json.js';
+import { currentDirectory } from './launch.js';
 import { type Logger, silentLogger } from './logger.js';
 import { type Scope, validateAppId } from './names.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES } from './protocol.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES } from './ipc/protocol.js';
 
 /** Options of `claim()`. */
 export interface ClaimOptions {
@@ -41,10 +42,10 @@ export interface ClaimOptions {
    */
   argv?: string[];
   /**
-   * The working directory handed over.
-   * @default process.cwd()
+   * The working directory handed over; `null` for none.
+   * @default process.cwd(), or null when this process's directory has been deleted
    */
-  cwd?: string;
+  cwd?: string | null;
   /**
    * Names of environment variables handed over when set (e.g. `XDG_ACTIVATION_TOKEN`).
    * @default []
@@ -108,7 +109,7 @@ export function resolveOptions(options: ClaimOptions): Settings {
     replyTimeoutMs: positive('replyTimeoutMs', options.replyTimeoutMs, 30_000, MAX_TIMER_MS, true),
     maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES),
     argv,
-    cwd: stringOption('cwd', options.cwd, process.cwd()),
+    cwd: options.cwd === undefined ? currentDirectory() : directoryOption(options.cwd),
     forwardEnv,
     connectionTimeoutMs: positive('connectionTimeoutMs', options.connectionTimeoutMs, 10_000, MAX_TIMER_MS),
     maxConnections: positive('maxConnections', options.maxConnections, 128, Number.MAX_SAFE_INTEGER),
@@ -134,12 +135,9 @@ function positive(name: string, value: number | undefined, fallback: number, max
   return value;
 }
 
-function stringOption(name: string, value: string | undefined, fallback: string): string {
-  if (value === undefined) {
-    return fallback;
-  }
-  if (typeof value !== 'string' || value === '') {
-    throw new InvalidOptionsError(`\`${name}\` must be a non-empty string.`);
+function directoryOption(value: string | null): string | null {
+  if (value !== null && (typeof value !== 'string' || value === '')) {
+    throw new InvalidOptionsError('`cwd` must be a non-empty string, or null for none.');
   }
   return value;
 }

@@ -4,14 +4,13 @@
  * and, where the Wine harness is ready, Wine figures. Prints a table and writes
  * `.cache/bench/results.json`.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as lockfile from 'proper-lockfile';
-import { claim } from '../../dist/single-instance/index.js';
-import { MODULE, isolatedTmp, startPrimary, uniqueId } from '../helpers.js';
+import { claim } from 'sole-instance';
+import { FIXTURE, NodeProcess, ROOT, isolatedTmp, startPrimary, uniqueId } from '../helpers.js';
 import { harnessMissing, stageBuild, stopWineServer, wineHost, wineNode } from '../wine/harness.js';
 import { type Run, bareNode, bareStorm, host, median, quantile, storm, timeNode } from './measure.js';
 
@@ -19,7 +18,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const STORM_SIZES = [8, 32, 64];
 const STORM_REPEATS = 3;
 const IDLE_MS = 10_000;
-const OUT = path.resolve(__dirname, '..', '..', '.cache', 'bench', 'results.json');
+const OUT = path.join(ROOT, '.cache', 'bench', 'results.json');
+const LOCKFILE_CLIENT = path.join(__dirname, 'lockfile-client.js');
 
 type Row = [string, string, string, string];
 const rows: Row[] = [];
@@ -127,14 +127,8 @@ async function throughput(): Promise<void> {
 
 /** CPU and memory of an idle primary next to an idle bare Node process over the same 10 s. */
 async function idle(): Promise<void> {
-  const measure = (claimFirst: boolean): Promise<Run> => {
-    const script =
-      `const start = () => { const resources = process.getActiveResourcesInfo(); const cpu0 = process.cpuUsage();` +
-      `setTimeout(() => { const cpu = process.cpuUsage(cpu0); console.log(JSON.stringify({ timers: resources.filter((r) => r === 'Timeout').length,` +
-      `resources, rssMiB: process.memoryUsage().rss / 1048576, cpuMs: (cpu.user + cpu.system) / 1000 })); process.exit(0); }, ${IDLE_MS}); };` +
-      (claimFirst ? `require(${JSON.stringify(MODULE)}).claim({ appId: ${JSON.stringify(uniqueId('bench-idle'))} }).then(start);` : 'start();');
-    return timeNode(['-e', script]);
-  };
+  const measure = (claimFirst: boolean): Promise<Run> =>
+    timeNode([FIXTURE, 'idle', String(IDLE_MS), ...(claimFirst ? [JSON.stringify({ appId: uniqueId('bench-idle') })] : [])]);
   const [primary, bare] = await Promise.all([measure(true), measure(false)]);
   const p = primary.lines[0] as { timers: number; resources: string[]; rssMiB: number; cpuMs: number };
   const b = bare.lines[0] as { rssMiB: number; cpuMs: number };
@@ -147,20 +141,18 @@ async function idle(): Promise<void> {
 async function properLockfile(): Promise<void> {
   const file = path.join(os.tmpdir(), `${uniqueId('plf')}.target`);
   fs.writeFileSync(file, '');
-  const lockScript = `require('proper-lockfile').lock(${JSON.stringify(file)}).then((release) => release())`;
   const bare: Run[] = [];
   const theirs: Run[] = [];
   const ours: Run[] = [];
   const primaryId = uniqueId('bench-plf-ours');
   for (let index = 0; index < Math.min(RUNS, 15); index += 1) {
     bare.push(await bareNode());
-    theirs.push(await timeNode(['-e', lockScript]));
+    theirs.push(await timeNode([LOCKFILE_CLIENT, 'lock', file]));
     ours.push(await host(['--id', primaryId, '--hold-ms', '0']));
   }
-  const holder = spawn(process.execPath, ['-e', `require('proper-lockfile').lock(${JSON.stringify(file)}).then(() => { console.log('locked'); setInterval(() => {}, 1000); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve) => holder.stdout.once('data', resolve));
-  holder.kill('SIGKILL');
-  await new Promise((resolve) => holder.once('close', resolve));
+  const holder = new NodeProcess([LOCKFILE_CLIENT, 'hold', file]);
+  await holder.first();
+  await holder.stop('SIGKILL');
   const killed = performance.now();
   let refused = 0;
   for (;;) {
@@ -247,7 +239,7 @@ function printTable(): void {
 }
 
 async function main(): Promise<void> {
-  const tmp = isolatedTmp();
+  isolatedTmp();
   results.machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, platform: `${os.type()} ${os.release()}`, date: new Date().toISOString() };
   console.error(`benchmark on ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.version}`);
   for (const section of [launches, storms, throughput, idle, properLockfile, wine]) {
@@ -258,7 +250,6 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nresults written to ${path.relative(process.cwd(), OUT)}`);
-  fs.rmSync(tmp, { recursive: true, force: true });
 }
 
 void main().catch((error: unknown) => {

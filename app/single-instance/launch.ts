@@ -1,0 +1,57 @@
+/**
+ * A launch: what a second instance hands over, and what the primary's handler receives. One
+ * type from the wire to the handler.
+ */
+import type { JsonValue } from './json.js';
+
+/** One launch of the app, as handed to the primary. */
+export interface Launch {
+  /** The launching process's command line, exactly as it got it (`process.argv` by default). */
+  argv: string[];
+  /**
+   * Its working directory, or `null` when it had none: it was started from a directory that
+   * has since been deleted. Resolve relative arguments against it, never against the primary's.
+   */
+  cwd: string | null;
+  /** The `data` it was claimed with (any JSON value, `null` by default). */
+  data: JsonValue;
+  /** Its process id. */
+  pid: number;
+  /** The environment variables it was asked to forward (`forwardEnv`), those that were set. */
+  env: Record<string, string>;
+}
+
+/**
+ * Receives each launch in the primary. What it returns (or resolves) is sent back to the
+ * second instance as the reply (`undefined` becomes `null`); a throw reaches it as a `HandlerError`.
+ */
+// A handler with no return statement (`void`) must be accepted: it replies null.
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type
+export type LaunchHandler = (launch: Launch) => JsonValue | void | Promise<JsonValue | void>;
+
+/**
+ * The working directory, or `null` when this process's directory has been deleted
+ * (`process.cwd()` then throws `ENOENT: uv_cwd`).
+ */
+export function currentDirectory(): string | null {
+  try {
+    return process.cwd();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The values of the named environment variables that are set.
+ * @param names - variable names
+ */
+export function forwardedEnv(names: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of names) {
+    const value = process.env[name];
+    if (value !== undefined) {
+      env[name] = value;
+    }
+  }
+  return env;
+}

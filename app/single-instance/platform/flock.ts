@@ -1,0 +1,85 @@
+/**
+ * Linux/macOS lock: `flock(LOCK_EX | LOCK_NB)` through koffi on a file in the private directory.
+ * The lock belongs to the open file description, which the kernel closes when the process dies,
+ * so a crash never leaves a stale lock. Node opens files with `O_CLOEXEC`, so children do not
+ * inherit (and keep alive) the lock.
+ *
+ * On release the file is unlinked while still locked; a contender that locked an already
+ * unlinked file notices (its descriptor's inode no longer matches the path) and retries.
+ */
+import * as fs from 'node:fs';
+import { LockError } from '../errors.js';
+import { type KoffiModule, loadKoffi } from './koffi.js';
+import type { KernelLock } from './types.js';
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+/** Rounds of "locked a file that was unlinked meanwhile" before giving up for this attempt. */
+const MAX_RELINKS = 8;
+
+type Flock = (fd: number, operation: number) => number;
+
+/** `flock` lock on a file path. */
+export class FlockLock implements KernelLock {
+  private fd: number | null = null;
+
+  private constructor(
+    private readonly koffi: KoffiModule,
+    private readonly flock: Flock,
+    private readonly path: string,
+  ) {}
+
+  /**
+   * Loads koffi and libc's `flock` for a lock file.
+   * @param path - the lock file (created `0600` if missing)
+   */
+  static async open(path: string): Promise<FlockLock> {
+    const koffi = await loadKoffi();
+    const libc = koffi.load(process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6');
+    return new FlockLock(koffi, libc.func('int flock(int fd, int operation)') as Flock, path);
+  }
+
+  tryAcquire(): boolean {
+    for (let round = 0; this.fd === null && round < MAX_RELINKS; round += 1) {
+      const fd = this.openFile();
+      if (this.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+        const errno = this.koffi.errno();
+        fs.closeSync(fd);
+        if (errno === this.koffi.os.errno.EWOULDBLOCK || errno === this.koffi.os.errno.EAGAIN) {
+          return false;
+        }
+        throw new LockError(`flock(${this.path}) failed with errno ${errno}.`, { osCode: errno });
+      }
+      if (this.isCurrentFile(fd)) {
+        this.fd = fd;
+      } else {
+        fs.closeSync(fd);
+      }
+    }
+    return this.fd !== null;
+  }
+
+  release(): void {
+    if (this.fd === null) {
+      return;
+    }
+    fs.rmSync(this.path, { force: true });
+    fs.closeSync(this.fd);
+    this.fd = null;
+  }
+
+  private openFile(): number {
+    const { O_RDWR, O_CREAT, O_NOFOLLOW } = fs.constants;
+    try {
+      return fs.openSync(this.path, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600);
+    } catch (error) {
+      throw new LockError(`cannot open the lock file ${this.path}: ${String(error)}`, { cause: error });
+    }
+  }
+
+  private isCurrentFile(fd: number): boolean {
+    const held = fs.fstatSync(fd);
+    const current = fs.statSync(this.path, { throwIfNoEntry: false });
+    return current !== undefined && current.ino === held.ino && current.dev === held.dev;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The Win32 calls the Windows backend needs, declared through koffi exactly as the Windows
+ * headers declare them (a wrong prototype does not throw: it crashes the process). Loaded on
+ * first use only. `GetLastError` is read straight after the call it belongs to; koffi keeps it
+ * intact between the two calls.
+ */
+import { LockError } from '../errors.js';
+import { type KoffiModule, loadKoffi } from './koffi.js';
+
+/** A Win32 `HANDLE`; koffi 3 represents pointers as BigInt (`0n`/`null` for NULL). */
+export type Handle = bigint | null;
+
+/** `ERROR_ACCESS_DENIED`. */
+export const ERROR_ACCESS_DENIED = 5;
+/** `ERROR_ALREADY_EXISTS`. */
+export const ERROR_ALREADY_EXISTS = 183;
+/** `WaitForSingleObject`: the object was signalled; we own the mutex. */
+export const WAIT_OBJECT_0 = 0;
+/** `WaitForSingleObject`: the previous owner died holding it; we own it now. */
+export const WAIT_ABANDONED = 0x80;
+/** `WaitForSingleObject`: someone else owns it. */
+export const WAIT_TIMEOUT = 0x102;
+
+const TOKEN_QUERY = 0x0008;
+const TOKEN_USER_CLASS = 1;
+const TOKEN_INFO_BYTES = 256;
+
+/** The bound functions. */
+export interface Win32Api {
+  CreateMutexW(attributes: null, initialOwner: number, name: string): Handle;
+  WaitForSingleObject(handle: Handle, milliseconds: number): number;
+  ReleaseMutex(handle: Handle): number;
+  CloseHandle(handle: Handle): number;
+  GetLastError(): number;
+  AllowSetForegroundWindow(pid: number): number;
+  /** The current user's SID as a string (`S-1-5-21-...`). */
+  currentUserSid(): string;
+  /** The Terminal Services session id of this process. */
+  currentSessionId(): number;
+}
+
+let binding: Promise<Win32Api> | undefined;
+
+/** The Win32 API, loading koffi, kernel32, advapi32 and user32 on first call. */
+export function loadWin32Api(): Promise<Win32Api> {
+  binding ??= loadKoffi().then(bind);
+  return binding;
+}
+
+function bind(koffi: KoffiModule): Win32Api {
+  const kernel32 = koffi.load('kernel32.dll');
+  const advapi32 = koffi.load('advapi32.dll');
+  const user32 = koffi.load('user32.dll');
+  const GetLastError = kernel32.func('uint32_t __stdcall GetLastError()');
+  const GetCurrentProcess = kernel32.func('void * __stdcall GetCurrentProcess()');
+  const GetCurrentProcessId = kernel32.func('uint32_t __stdcall GetCurrentProcessId()');
+  const ProcessIdToSessionId = kernel32.func(
+    'int __stdcall ProcessIdToSessionId(uint32_t dwProcessId, _Out_ uint32_t *pSessionId)',
+  );
+  const LocalFree = kernel32.func('void * __stdcall LocalFree(void *hMem)');
+  const CloseHandle = kernel32.func('int __stdcall CloseHandle(void *hObject)');
+  const OpenProcessToken = advapi32.func(
+    'int __stdcall OpenProcessToken(void *ProcessHandle, uint32_t DesiredAccess, _Out_ void **TokenHandle)',
+  );
+  const GetTokenInformation = advapi32.func(
+    'int __stdcall GetTokenInformation(void *TokenHandle, int TokenInformationClass, void *TokenInformation, ' +
+      'uint32_t TokenInformationLength, _Out_ uint32_t *ReturnLength)',
+  );
+  const ConvertSidToStringSidW = advapi32.func(
+    'int __stdcall ConvertSidToStringSidW(void *Sid, _Out_ void **StringSid)',
+  );
+
+  const failure = (what: string): LockError => {
+    const error = GetLastError() as number;
+    return new LockError(`${what} failed with Win32 error ${error}; the user's identity, which the lock's name carries, is unknown.`, { osCode: error });
+  };
+
+  const currentUserSid = (): string => {
+    const token: Handle[] = [null];
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, token)) {
+      throw failure('OpenProcessToken');
+    }
+    const info: bigint = koffi.alloc('uint8_t', TOKEN_INFO_BYTES);
+    try {
+      if (!GetTokenInformation(token[0], TOKEN_USER_CLASS, info, TOKEN_INFO_BYTES, [0])) {
+        throw failure('GetTokenInformation(TokenUser)');
+      }
+      const text: Handle[] = [null];
+      if (!ConvertSidToStringSidW(koffi.decode(info, 'void *'), text)) {
+        throw failure('ConvertSidToStringSidW');
+      }
+      const sid = koffi.decode.string16(text[0]);
+      LocalFree(text[0]);
+      return sid;
+    } finally {
+      koffi.free(info);
+      CloseHandle(token[0]);
+    }
+  };
+
+  const currentSessionId = (): number => {
+    const session = [0];
+    if (!ProcessIdToSessionId(GetCurrentProcessId(), session)) {
+      throw failure('ProcessIdToSessionId');
+    }
+    return session[0] ?? 0;
+  };
+
+  return {
+    CreateMutexW: kernel32.func(
+      'void * __stdcall CreateMutexW(void *lpMutexAttributes, int bInitialOwner, const char16_t *lpName)',
+    ),
+    WaitForSingleObject: kernel32.func('uint32_t __stdcall WaitForSingleObject(void *hHandle, uint32_t dwMilliseconds)'),
+    ReleaseMutex: kernel32.func('int __stdcall ReleaseMutex(void *hMutex)'),
+    CloseHandle,
+    GetLastError,
+    AllowSetForegroundWindow: user32.func('int __stdcall AllowSetForegroundWindow(uint32_t dwProcessId)'),
+    currentUserSid,
+    currentSessionId,
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Headless host: uses the single-instance module exactly as an app would, for demos, tests and
+ * benchmarks. Built to `dist/host.js`; other tools rely on this contract:
+ *
+ *   node dist/host.js --id <appId> [--scope session|user] [--data <json>] [--reply <json>]
+ *                     [--timeout-ms <n>] [--hold-ms <n>] [--] [args...]
+ *
+ * Primary: prints `{"role":"primary","pid":…,"endpoint":"…"}` once listening, then one
+ * `{"event":"second-instance",…}` line per launch, replying with `--reply` (default null); exits 0
+ * after `--hold-ms`, or on SIGINT/SIGTERM. Secondary: prints `{"role":"secondary",…}` and exits 0.
+ * Exit codes are the package's `ExitCode` policy: 3 the primary did not answer in time (nothing
+ * delivered); 2 usage error; 1 any other failure.
+ * Set `SINGLE_INSTANCE_LOG=1` to log the module's decisions to stderr.
+ */
+import { type ClaimOptions, ExitCode, type JsonValue, type Logger, type PrimaryInstance, type Scope, claim, exitCodeFor } from 'sole-instance';
+
+const USAGE =
+  'usage: node dist/host.js --id <appId> [--scope session|user] [--data <json>] [--reply <json>]\n' +
+  '                         [--timeout-ms <n>] [--hold-ms <n>] [--] [args...]';
+
+/** A usage mistake: printed with the usage text, exit 2. */
+class UsageError extends Error {}
+
+interface HostArgs {
+  claim: ClaimOptions;
+  reply: JsonValue;
+  holdMs: number | undefined;
+}
+
+const VALUE_FLAGS = new Set(['--id', '--scope', '--data', '--reply', '--timeout-ms', '--hold-ms']);
+
+function parseArgs(args: string[]): HostArgs {
+  const values = new Map<string, string>();
+  for (let index = 0; index < args.length; index += 2) {
+    const flag = args[index] ?? '';
+    if (flag === '--' || !flag.startsWith('--')) {
+      break;
+    }
+    const value = args[index + 1];
+    if (!VALUE_FLAGS.has(flag)) {
+      throw new UsageError(`unknown option ${flag}`);
+    }
+    if (value === undefined) {
+      throw new UsageError(`${flag} needs a value`);
+    }
+    values.set(flag, value);
+  }
+  const id = values.get('--id');
+  if (id === undefined) {
+    throw new UsageError('--id is required');
+  }
+  const data = values.get('--data');
+  const timeoutMs = values.get('--timeout-ms');
+  return {
+    claim: {
+      appId: id,
+      scope: (values.get('--scope') ?? 'session') as Scope,
+      ...(data === undefined ? {} : { data: parseJson('--data', data) }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs: parseCount('--timeout-ms', timeoutMs) }),
+    },
+    reply: parseJson('--reply', values.get('--reply') ?? 'null'),
+    holdMs: values.has('--hold-ms') ? parseCount('--hold-ms', values.get('--hold-ms') ?? '') : undefined,
+  };
+}
+
+function parseJson(flag: string, text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    throw new UsageError(`${flag} must be JSON (got ${JSON.stringify(text)}); quote strings: '"text"'`);
+  }
+}
+
+function parseCount(flag: string, text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
+    throw new UsageError(`${flag} must be a whole number of milliseconds (got ${JSON.stringify(text)})`);
+  }
+  return value;
+}
+
+function print(line: object): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+const stderrLogger: Logger = {
+  debug: (...params) => console.error('[debug]', ...params),
+  info: (...params) => console.error('[info]', ...params),
+  warn: (...params) => console.error('[warn]', ...params),
+  error: (...params) => console.error('[error]', ...params),
+};
+
+function serve(primary: PrimaryInstance, args: HostArgs): void {
+  print({ role: 'primary', pid: process.pid, endpoint: primary.endpoint });
+  primary.onSecondInstance((launch) => {
+    print({ event: 'second-instance', argv: launch.argv, cwd: launch.cwd, data: launch.data, pid: launch.pid });
+    return args.reply;
+  });
+  let hold: NodeJS.Timeout | undefined;
+  const stop = (): void => {
+    clearTimeout(hold);
+    void primary.release();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  if (args.holdMs !== undefined) {
+    hold = setTimeout(stop, args.holdMs);
+  }
+}
+
+async function main(): Promise<void> {
+  let args: HostArgs;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`host: ${(error as Error).message}\n${USAGE}`);
+    process.exitCode = ExitCode.usage;
+    return;
+  }
+  const logger = process.env.SINGLE_INSTANCE_LOG === '1' ? stderrLogger : undefined;
+  try {
+    const instance = await claim({ ...args.claim, ...(logger ? { logger } : {}) });
+    if (instance.role === 'primary') {
+      serve(instance, args);
+    } else {
+      print({ role: 'secondary', primaryPid: instance.primaryPid, reply: instance.reply });
+    }
+  } catch (error) {
+    console.error(`host: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+void main();

@@ -1,0 +1,228 @@
+/** The module's API in-process: handlers, queueing, replies, release, option validation, squatters. */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { type ClaimOptions, HandlerError, InvalidOptionsError, type Launch, claim } from 'sole-instance';
+import { currentPlatform } from '../../app/single-instance/platform/index.js';
+import { HostProcess, RecordingLogger, isolatedTmp, runFixture, runHost, startPrimary, uniqueId } from '../helpers.js';
+import { RawClient } from '../ipc/raw-client.js';
+
+before(() => isolatedTmp());
+
+async function primaryFor(id: string, logger = new RecordingLogger()) {
+  const instance = await claim({ appId: id, logger });
+  assert.equal(instance.role, 'primary');
+  return { instance, logger };
+}
+
+describe('claim(): handlers and replies', () => {
+  it('launches that arrive before a handler is registered are delivered, in arrival order', async () => {
+    const id = uniqueId('queue');
+    const { instance, logger } = await primaryFor(id);
+    const first = new HostProcess(['--id', id, '--', 'first']);
+    await logger.waitFor(new RegExp(`second instance ${first.child.pid} handed over`));
+    const second = new HostProcess(['--id', id, '--', 'second']);
+    await logger.waitFor(new RegExp(`second instance ${second.child.pid} handed over`));
+    const seen: Launch[] = [];
+    instance.onSecondInstance((launch) => {
+      seen.push(launch);
+      return seen.length;
+    });
+    assert.equal(await first.exited, 0);
+    assert.equal(await second.exited, 0);
+    assert.deepEqual(seen.map((launch) => launch.argv.at(-1)), ['first', 'second']);
+    assert.deepEqual([first.lines[0]?.reply, second.lines[0]?.reply], [1, 2]);
+    await instance.release();
+  });
+
+  it('an async handler resolves the reply; undefined becomes null', async () => {
+    const id = uniqueId('async');
+    const { instance } = await primaryFor(id);
+    instance.onSecondInstance(async (launch) => (launch.argv.at(-1) === 'want-reply' ? { echoed: launch.argv.at(-1) ?? '' } : undefined));
+    assert.deepEqual((await runHost(['--id', id, '--', 'want-reply'])).lines[0]?.reply, { echoed: 'want-reply' });
+    assert.equal((await runHost(['--id', id, '--', 'none'])).lines[0]?.reply, null);
+    await instance.release();
+  });
+
+  it('a handler that throws: the second instance fails with the handler error, the primary goes on', async () => {
+    const id = uniqueId('throw');
+    const { instance } = await primaryFor(id);
+    instance.onSecondInstance((launch) => {
+      if (launch.argv.at(-1) === 'boom') {
+        throw new Error('cannot open that file');
+      }
+      return 'fine';
+    });
+    const failed = await runHost(['--id', id, '--', 'boom']);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /handler failed: cannot open that file/);
+    assert.equal((await runHost(['--id', id, '--', 'ok'])).lines[0]?.reply, 'fine');
+    await instance.release();
+  });
+
+  it('a reply JSON cannot carry is a clear error, not a silent change', async () => {
+    const id = uniqueId('badreply');
+    const { instance } = await primaryFor(id);
+    instance.onSecondInstance(() => ({ when: new Date(0) }) as never);
+    const result = await runHost(['--id', id]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /reply JSON cannot carry: the reply\.when is a Date instance/);
+    await instance.release();
+  });
+
+  it('the handler receives forwarded environment variables only when asked', async () => {
+    const id = uniqueId('env');
+    const { instance } = await primaryFor(id);
+    const seen: Launch[] = [];
+    instance.onSecondInstance((launch) => {
+      seen.push(launch);
+    });
+    const child = await runFixture(['claim', JSON.stringify({ appId: id, forwardEnv: ['XDG_ACTIVATION_TOKEN', 'UNSET_VAR'] })], {
+      env: { ...process.env, XDG_ACTIVATION_TOKEN: 'token-123', OTHER: 'not sent' },
+    });
+    assert.equal(child.lines[0]?.role, 'secondary', child.stderr);
+    assert.deepEqual(seen[0]?.env, { XDG_ACTIVATION_TOKEN: 'token-123' });
+    await instance.release();
+  });
+});
+
+describe('claim(): release and shutdown', () => {
+  it('release frees the lock, socket and secret; the next claim is primary', async () => {
+    const id = uniqueId('release');
+    const { instance } = await primaryFor(id);
+    const dir = path.dirname(instance.endpoint);
+    assert.ok(fs.readdirSync(dir).some((name) => name.startsWith(id)));
+    await instance.release();
+    await instance.release();
+    assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith(id)), []);
+    const again = await claim({ appId: id });
+    assert.equal(again.role, 'primary');
+    await (again.role === 'primary' ? again.release() : undefined);
+  });
+
+  it('a launch still waiting for a handler at release is not lost: its sender becomes the new primary', async () => {
+    const id = uniqueId('handover');
+    const { instance, logger } = await primaryFor(id);
+    const waiting = new HostProcess(['--id', id]);
+    await logger.waitFor(new RegExp(`second instance ${waiting.child.pid} handed over`));
+    await instance.release();
+    const line = await waiting.first();
+    assert.equal(line.role, 'primary');
+    await waiting.stop();
+  });
+});
+
+describe('claim(): the fast path', () => {
+  const probe = async (id: string): Promise<{ role: unknown; koffiLoaded: unknown }> => {
+    const child = await runFixture(['claim', JSON.stringify({ appId: id })]);
+    assert.equal(child.code, 0, child.stderr);
+    const { role, koffiLoaded } = child.lines[0] ?? {};
+    return { role, koffiLoaded };
+  };
+
+  it('a second instance that finds a running primary never loads the FFI library', async () => {
+    const id = uniqueId('ffi');
+    const primary = await startPrimary(id);
+    assert.deepEqual(await probe(id), { role: 'secondary', koffiLoaded: false });
+    await primary.stop();
+  });
+
+  it('a process that becomes primary does load it (the probe can tell)', async () => {
+    assert.deepEqual(await probe(uniqueId('ffi-primary')), { role: 'primary', koffiLoaded: true });
+  });
+});
+
+describe('claim(): squatters', () => {
+  it('a listener that cannot prove the secret gets nothing but the hello, and the launch fails clearly', async () => {
+    const id = uniqueId('squat');
+    const names = await currentPlatform.names(id, 'session');
+    fs.mkdirSync(names.privateDir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(names.secret, Buffer.alloc(32, 7), { mode: 0o600 });
+    const received: string[] = [];
+    const squatter = net.createServer((socket) => {
+      socket.on('data', (chunk) => {
+        received.push(chunk.subarray(4).toString());
+        const body = Buffer.from(JSON.stringify({ t: 'welcome', v: 1, pid: 1, nonce: 'n'.repeat(24), mac: 'guess', max: 1 << 20 }));
+        const header = Buffer.alloc(4);
+        header.writeUInt32BE(body.length);
+        socket.write(Buffer.concat([header, body]));
+      });
+    });
+    await new Promise<void>((resolve) => squatter.listen(names.endpoint, resolve));
+    try {
+      const result = await runHost(['--id', id, '--', 'secret-argument']);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /not this app's primary \(its proof is wrong\)/);
+      assert.equal(received.length, 1);
+      assert.match(received[0]!, /"t":"hello"/);
+      assert.doesNotMatch(received.join(''), /secret-argument/);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+
+  it('a raw client that cannot prove the secret reaches no handler', async () => {
+    const id = uniqueId('inject');
+    const { instance } = await primaryFor(id);
+    let calls = 0;
+    instance.onSecondInstance(() => {
+      calls += 1;
+    });
+    const client = new RawClient(instance.endpoint);
+    client.send({ t: 'hello', v: 1, nonce: 'a'.repeat(24) });
+    await client.waitFor(1);
+    client.send({ t: 'launch', v: 1, mac: 'b'.repeat(44), argv: [], cwd: '/', data: null, pid: 1, env: {} });
+    await client.closed;
+    assert.equal(calls, 0);
+    await instance.release();
+  });
+});
+
+describe('claim(): invalid options', () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['no options', undefined, /takes an options object/],
+    ['empty appId', { appId: '' }, /non-empty string/],
+    ['appId not a string', { appId: 42 }, /non-empty string/],
+    ['appId with a slash', { appId: 'com/x' }, /contains "\/"/],
+    ['appId with a NUL', { appId: 'com\u0000x' }, /cannot hold/],
+    ['appId with a trailing space', { appId: 'com.x ' }, /starts or ends with a space/],
+    ['appId too long', { appId: 'x'.repeat(200) }, /limit is 128/],
+    ['unknown scope', { appId: 'a.b', scope: 'machine' }, /"session" or "user"/],
+    ['data undefined', { appId: 'a.b', data: undefined }, /pass null/],
+    ['data with a nested undefined', { appId: 'a.b', data: { a: [1, undefined] } }, /data\.a\[1\] is undefined/],
+    ['data with a function', { appId: 'a.b', data: { f: () => 1 } }, /data\.f is function/],
+    ['data with NaN', { appId: 'a.b', data: [Number.NaN] }, /NaN/],
+    ['data with a Map', { appId: 'a.b', data: new Map() }, /Map instance/],
+    ['data with a bigint', { appId: 'a.b', data: 1n }, /bigint/],
+    ['negative timeout', { appId: 'a.b', timeoutMs: -1 }, /timeoutMs/],
+    ['fractional timeout', { appId: 'a.b', timeoutMs: 1.5 }, /timeoutMs/],
+    ['timeout beyond what a timer can hold', { appId: 'a.b', timeoutMs: 2 ** 31 }, /from 1 to 2147483647/],
+    ['frame cap beyond the 4-byte header', { appId: 'a.b', maxMessageBytes: 2 ** 32 }, /maxMessageBytes/],
+    ['argv not strings', { appId: 'a.b', argv: [1] }, /argv/],
+    ['empty cwd', { appId: 'a.b', cwd: '' }, /cwd/],
+    ['cwd not a string', { appId: 'a.b', cwd: 7 }, /cwd/],
+  ];
+  for (const [name, options, message] of cases) {
+    it(`${name}: InvalidOptionsError`, async () => {
+      await assert.rejects(claim(options as ClaimOptions), (error: unknown) => {
+        assert.ok(error instanceof InvalidOptionsError);
+        assert.equal(error.code, 'EINVALID');
+        assert.match(error.message, /^single-instance: /);
+        assert.match(error.message, message);
+        return true;
+      });
+    });
+  }
+
+  it('a cyclic data value is refused', async () => {
+    const data: Record<string, unknown> = {};
+    data.self = data;
+    await assert.rejects(claim({ appId: 'a.b', data: data as never }), /refers back to itself/);
+  });
+
+  it('HandlerError is exported for callers to tell handler failures apart', () => {
+    assert.equal(HandlerError.failed(new Error('x')).code, 'EHANDLER');
+  });
+});

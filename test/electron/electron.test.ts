@@ -1,0 +1,316 @@
+/**
+ * The Electron layer with doubles typed against Electron's own types (no Electron binary here),
+ * and real second instances (host processes) handing over to it.
+ */
+import * as assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import type { Event, FocusOptions } from 'electron';
+import {
+  type AppLike,
+  type DialogLike,
+  type Launch,
+  type SingleInstanceOptions,
+  type WindowLike,
+  bringToFront,
+  extractDeepLink,
+  singleInstance,
+} from 'sole-instance/electron';
+import { HostProcess, RecordingLogger, isolatedTmp, runFixture, startPrimary, uniqueId } from '../helpers.js';
+
+before(() => isolatedTmp());
+
+/** Records every call made to it, in order, into a shared journal. */
+class WindowDouble implements WindowLike {
+  constructor(
+    private readonly journal: string[],
+    private minimized = false,
+    private visible = true,
+  ) {}
+  isDestroyed(): boolean {
+    return false;
+  }
+  isMinimized(): boolean {
+    return this.minimized;
+  }
+  restore(): void {
+    this.journal.push('window.restore');
+    this.minimized = false;
+  }
+  isVisible(): boolean {
+    return this.visible;
+  }
+  show(): void {
+    this.journal.push('window.show');
+    this.visible = true;
+  }
+  focus(): void {
+    this.journal.push('window.focus');
+  }
+}
+
+class AppDouble implements AppLike {
+  readonly exitCodes: number[] = [];
+  private readonly listeners = new Map<string, (event: Event, target: string) => void>();
+  private exited: (code: number) => void = () => undefined;
+  /** Resolves with the code of the first `exit` call. */
+  readonly exit$ = new Promise<number>((resolve) => {
+    this.exited = resolve;
+  });
+
+  constructor(
+    private readonly journal: string[] = [],
+    private readonly name = 'Double App',
+  ) {}
+  exit(exitCode?: number): void {
+    this.exitCodes.push(exitCode ?? 0);
+    this.exited(exitCode ?? 0);
+  }
+  focus(options?: FocusOptions): void {
+    this.journal.push(`app.focus(${JSON.stringify(options)})`);
+  }
+  getName(): string {
+    return this.name;
+  }
+  on(event: 'open-url' | 'open-file', listener: (event: Event, target: string) => void): this {
+    this.listeners.set(event, listener);
+    return this;
+  }
+  /** What macOS does when a link of the app's scheme, or a file of one of its types, is opened. */
+  emit(event: 'open-url' | 'open-file', target: string): boolean {
+    let prevented = false;
+    const listener = this.listeners.get(event);
+    assert.ok(listener, `${event} is listened to`);
+    listener({ preventDefault: () => (prevented = true), defaultPrevented: false } as unknown as Event, target);
+    return prevented;
+  }
+}
+
+/**
+ * Watches a promise from now on; the returned function resolves, once pending callbacks have
+ * run, with whether it has resolved, rejected or is still pending.
+ */
+function settlement(promise: Promise<unknown>): () => Promise<'resolved' | 'rejected' | 'pending'> {
+  let state: 'resolved' | 'rejected' | 'pending' = 'pending';
+  promise.then(
+    () => (state = 'resolved'),
+    () => (state = 'rejected'),
+  );
+  return () => new Promise((resolve) => setImmediate(() => resolve(state)));
+}
+
+class DialogDouble implements DialogLike {
+  readonly shown: [string, string][] = [];
+  showErrorBox(title: string, content: string): void {
+    this.shown.push([title, content]);
+  }
+}
+
+describe('bringToFront: the order users expect', () => {
+  const run = (minimized: boolean, visible: boolean, platform: NodeJS.Platform): string[] => {
+    const journal: string[] = [];
+    bringToFront(new WindowDouble(journal, minimized, visible), new AppDouble(journal), platform);
+    return journal;
+  };
+  it('minimized: restore, then focus', () => {
+    assert.deepEqual(run(true, true, 'win32'), ['window.restore', 'window.focus']);
+  });
+  it('hidden (tray app): show, then focus', () => {
+    assert.deepEqual(run(false, false, 'linux'), ['window.show', 'window.focus']);
+  });
+  it('minimized and hidden: restore, show, focus', () => {
+    assert.deepEqual(run(true, false, 'win32'), ['window.restore', 'window.show', 'window.focus']);
+  });
+  it('macOS also makes the app active, stealing focus', () => {
+    assert.deepEqual(run(false, true, 'darwin'), ['window.focus', 'app.focus({"steal":true})']);
+  });
+});
+
+describe('singleInstance(): primary', () => {
+  it('launches before the first window are queued, then delivered in order and the window focused', async () => {
+    const journal: string[] = [];
+    const app = new AppDouble(journal);
+    const logger = new RecordingLogger();
+    const seen: Launch[] = [];
+    const appId = uniqueId('electron');
+    const primary = await singleInstance({
+      app,
+      dialog: new DialogDouble(),
+      appId,
+      scheme: 'sidemo',
+      logger,
+      platform: 'win32',
+      onSecondInstance: (launch) => {
+        journal.push(`handler(${launch.argv.at(-1)})`);
+        seen.push(launch);
+        return { seq: seen.length };
+      },
+    });
+    const first = new HostProcess(['--id', appId, '--', 'sidemo://open/note?id=1']);
+    await logger.waitFor(new RegExp(`second instance ${first.child.pid} handed over`));
+    const second = new HostProcess(['--id', appId, '--', 'plain']);
+    await logger.waitFor(new RegExp(`second instance ${second.child.pid} handed over`));
+    assert.deepEqual(journal, [], 'nothing happens before the window exists');
+
+    primary.setWindow(new WindowDouble(journal, true, true));
+    assert.equal(await first.exited, 0);
+    assert.equal(await second.exited, 0);
+    assert.deepEqual(journal, [
+      'window.restore', 'window.focus', 'handler(sidemo://open/note?id=1)',
+      'window.focus', 'handler(plain)',
+    ]);
+    assert.deepEqual(seen.map((launch) => [launch.source, launch.url]), [
+      ['second-instance', 'sidemo://open/note?id=1'],
+      ['second-instance', null],
+    ]);
+    assert.deepEqual([first.lines[0]?.reply, second.lines[0]?.reply], [{ seq: 1 }, { seq: 2 }]);
+    await primary.release();
+  });
+
+  it('macOS open-url and open-file, even before the claim settles, are queued and delivered in order once the window exists', async () => {
+    const journal: string[] = [];
+    const app = new AppDouble(journal);
+    const seen: Launch[] = [];
+    const delivered = new Promise<void>((resolve) => {
+      const claiming = singleInstance({
+        app,
+        dialog: new DialogDouble(),
+        appId: uniqueId('openurl'),
+        scheme: 'sidemo',
+        logger: new RecordingLogger(),
+        platform: 'darwin',
+        onSecondInstance: (launch) => {
+          seen.push(launch);
+          if (seen.length === 2) {
+            resolve();
+          }
+        },
+      });
+      assert.equal(app.emit('open-url', 'sidemo://from/finder'), true, 'the default is prevented, synchronously inside the call');
+      assert.equal(app.emit('open-file', '/Users/ana/notes.sidemo'), true);
+      void claiming.then((primary) => {
+        assert.equal(seen.length, 0, 'nothing is delivered before the window');
+        primary.setWindow(new WindowDouble(journal, false, false));
+        void delivered.then(() => primary.release());
+      });
+    });
+    await delivered;
+    assert.deepEqual(seen.map((launch) => [launch.source, launch.argv, launch.url, launch.cwd, launch.pid]), [
+      ['open-url', ['sidemo://from/finder'], 'sidemo://from/finder', null, process.pid],
+      ['open-file', ['/Users/ana/notes.sidemo'], null, null, process.pid],
+    ]);
+    assert.deepEqual(journal, ['window.show', 'window.focus', 'app.focus({"steal":true})', 'window.focus', 'app.focus({"steal":true})']);
+  });
+
+  it("a launch's activation token reaches app.setActivationToken before the focus, where Electron has it", async () => {
+    const journal: string[] = [];
+    const app = Object.assign(new AppDouble(journal), {
+      setActivationToken: (token: string) => journal.push(`app.setActivationToken(${token})`),
+    });
+    const id = uniqueId('token');
+    const primary = await singleInstance({ app, dialog: new DialogDouble(), appId: id, logger: new RecordingLogger(), platform: 'linux' });
+    primary.setWindow(new WindowDouble(journal));
+    const launch = await runFixture(['claim', JSON.stringify({ appId: id, forwardEnv: ['XDG_ACTIVATION_TOKEN'] })], {
+      env: { ...process.env, XDG_ACTIVATION_TOKEN: 'wayland-token-42' },
+    });
+    assert.equal(launch.code, 0, launch.stderr);
+    assert.deepEqual(journal, ['app.setActivationToken(wayland-token-42)', 'window.focus']);
+    await primary.release();
+  });
+});
+
+describe('singleInstance(): second instances', () => {
+  it('hands over, calls app.exit(0) and never resolves (no window, no flash)', async () => {
+    const id = uniqueId('secondary');
+    const running = await startPrimary(id, ['--reply', '"hi"']);
+    const app = new AppDouble();
+    const claiming = settlement(singleInstance({ app, dialog: new DialogDouble(), appId: id, logger: new RecordingLogger() }));
+    assert.equal(await app.exit$, 0);
+    await running.waitForLines(2);
+    assert.equal(await claiming(), 'pending');
+    await running.stop();
+  });
+
+  it('a primary that does not answer: an error box and exit code 3', async () => {
+    const id = uniqueId('hung');
+    const running = await startPrimary(id);
+    await running.whileStopped(async () => {
+      const app = new AppDouble([], 'Notes');
+      const dialog = new DialogDouble();
+      void singleInstance({ app, dialog, appId: id, timeoutMs: 500, logger: new RecordingLogger() });
+      assert.equal(await app.exit$, 3);
+      assert.equal(dialog.shown.length, 1);
+      assert.equal(dialog.shown[0]![0], 'Notes cannot start');
+      assert.match(dialog.shown[0]![1], /did not answer within 500 ms/);
+    });
+  });
+
+  it('onHandedOver sees the primary\'s reply before the exit, and chooses the exit code', async () => {
+    const id = uniqueId('reply');
+    const running = await startPrimary(id, ['--reply', '{"opened":2}']);
+    const app = new AppDouble();
+    const seen: unknown[] = [];
+    void singleInstance({
+      app,
+      dialog: new DialogDouble(),
+      appId: id,
+      logger: new RecordingLogger(),
+      onHandedOver: (handedOver) => {
+        seen.push(handedOver);
+        assert.deepEqual(app.exitCodes, [], 'called before the exit');
+        return 5;
+      },
+    });
+    assert.equal(await app.exit$, 5);
+    assert.deepEqual(seen, [{ primaryPid: running.child.pid, reply: { opened: 2 } }]);
+    await running.stop();
+  });
+
+  it('an onHandedOver that throws: an error box and exit code 1, never an unhandled rejection', async () => {
+    const id = uniqueId('reply-throws');
+    const running = await startPrimary(id);
+    const app = new AppDouble([], 'Notes');
+    const dialog = new DialogDouble();
+    const claiming = settlement(
+      singleInstance({
+        app,
+        dialog,
+        appId: id,
+        logger: new RecordingLogger(),
+        onHandedOver: () => {
+          throw new Error('could not print the reply');
+        },
+      }),
+    );
+    assert.equal(await app.exit$, 1);
+    assert.deepEqual(dialog.shown, [['Notes cannot start', 'could not print the reply']]);
+    assert.equal(await claiming(), 'pending');
+    await running.stop();
+  });
+
+  const invalid: [string, Record<string, unknown>, RegExp][] = [
+    ['an invalid app id', { appId: 'bad/id' }, /cannot hold/],
+    ['no app id (there is no default that could differ from the installer\'s)', {}, /`appId` must be a non-empty string/],
+  ];
+  for (const [name, options, message] of invalid) {
+    it(`${name}: an error box and exit code 2, never a rejection`, async () => {
+      const app = new AppDouble([], 'Notes');
+      const dialog = new DialogDouble();
+      const claiming = settlement(singleInstance({ app, dialog, logger: new RecordingLogger(), ...options } as unknown as SingleInstanceOptions));
+      assert.equal(await app.exit$, 2);
+      assert.equal(dialog.shown[0]?.[0], 'Notes cannot start');
+      assert.match(dialog.shown[0]?.[1] ?? '', message);
+      assert.equal(await claiming(), 'pending');
+    });
+  }
+});
+
+describe('extractDeepLink', () => {
+  it('finds the link among switches and arguments, whatever the scheme case', () => {
+    assert.equal(extractDeepLink(['C:\\App\\app.exe', '--allow-file-access', 'SIDEMO://open?x=1'], 'sidemo'), 'SIDEMO://open?x=1');
+    assert.equal(extractDeepLink(['/usr/bin/app', 'file.txt', 'sidemo://a', 'sidemo://b'], 'sidemo'), 'sidemo://a');
+  });
+  it('ignores look-alikes and plain arguments', () => {
+    assert.equal(extractDeepLink(['app', 'sidemox://a', 'xsidemo://a', 'sidemo'], 'sidemo'), null);
+    assert.equal(extractDeepLink([], 'sidemo'), null);
+  });
+});

@@ -1,0 +1,157 @@
+/** The primary against hostile or broken peers: it never crashes and the next hand-off works. */
+import * as assert from 'node:assert/strict';
+import { afterEach, before, describe, it } from 'node:test';
+import { type PrimaryInstance, claim } from 'sole-instance';
+import { PROTOCOL_VERSION, newNonce } from '../../app/single-instance/ipc/protocol.js';
+import { RecordingLogger, isolatedTmp, runHost, uniqueId } from '../helpers.js';
+import { RawClient } from './raw-client.js';
+
+before(() => isolatedTmp());
+
+interface Fixture {
+  id: string;
+  primary: PrimaryInstance;
+  logger: RecordingLogger;
+  launches: number[];
+}
+
+let fixture: Fixture | undefined;
+afterEach(async () => {
+  await fixture?.primary.release();
+  fixture = undefined;
+});
+
+async function startPrimary(options: { connectionTimeoutMs?: number; maxConnections?: number; maxMessageBytes?: number } = {}): Promise<Fixture> {
+  const id = uniqueId('robust');
+  const logger = new RecordingLogger();
+  const instance = await claim({ appId: id, logger, ...options });
+  assert.equal(instance.role, 'primary');
+  const launches: number[] = [];
+  instance.onSecondInstance((launch) => {
+    launches.push(launch.pid);
+    return 'ok';
+  });
+  fixture = { id, primary: instance, logger, launches };
+  return fixture;
+}
+
+async function assertHandOffWorks(current: Fixture): Promise<void> {
+  const result = await runHost(['--id', current.id]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.lines[0], { role: 'secondary', primaryPid: process.pid, reply: 'ok' });
+}
+
+describe('primary robustness', () => {
+  it('garbage bytes: a clear error back, connection closed, next hand-off works', async () => {
+    const current = await startPrimary();
+    const client = new RawClient(current.primary.endpoint);
+    client.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await client.closed;
+    assert.equal(client.received[0]?.t, 'error');
+    assert.match(JSON.stringify(client.received[0]), /ETOOLARGE/);
+    await assertHandOffWorks(current);
+  });
+
+  it('a small frame that is not JSON: EPROTOCOL back, next hand-off works', async () => {
+    const current = await startPrimary();
+    const client = new RawClient(current.primary.endpoint);
+    const body = Buffer.from('{not json', 'utf8');
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(body.length);
+    client.socket.write(Buffer.concat([header, body]));
+    await client.closed;
+    assert.deepEqual(client.received, [
+      { t: 'error', v: PROTOCOL_VERSION, code: 'EPROTOCOL', message: 'received a frame that is not JSON' },
+    ]);
+    await assertHandOffWorks(current);
+  });
+
+  it('a truncated frame followed by a hang-up: primary survives', async () => {
+    const current = await startPrimary();
+    const client = new RawClient(current.primary.endpoint);
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(100);
+    client.socket.end(Buffer.concat([header, Buffer.from('{"t":"hel')]));
+    await client.closed;
+    await assertHandOffWorks(current);
+  });
+
+  it('an oversized frame: ETOOLARGE with the limit sent back, never a silent drop', async () => {
+    const current = await startPrimary({ maxMessageBytes: 4096 });
+    const client = new RawClient(current.primary.endpoint);
+    await client.connected();
+    client.send({ t: 'hello', v: PROTOCOL_VERSION, nonce: newNonce(), padding: 'x'.repeat(10_000) });
+    await client.closed;
+    assert.equal(client.received.length, 1);
+    const [error] = client.received;
+    assert.equal(error?.t, 'error');
+    assert.match(JSON.stringify(error), /exceeds the 4096-byte limit/);
+    await assertHandOffWorks(current);
+  });
+
+  it('a launch larger than the primary accepts: the second instance gets a clear error, nothing is delivered', async () => {
+    const current = await startPrimary({ maxMessageBytes: 2000 });
+    const result = await runHost(['--id', current.id, '--data', JSON.stringify('y'.repeat(5000))]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /exceeds the 2000-byte limit/);
+    assert.deepEqual(current.launches, []);
+    await assertHandOffWorks(current);
+  });
+
+  it('idle connections do not block hand-offs, and the primary closes them at its deadline', async () => {
+    const current = await startPrimary({ connectionTimeoutMs: 300 });
+    const idle = Array.from({ length: 5 }, () => new RawClient(current.primary.endpoint));
+    await Promise.all(idle.map((client) => client.connected()));
+    await assertHandOffWorks(current);
+    await Promise.all(idle.map((client) => client.closed));
+    await current.logger.waitFor(/idle for 300 ms/);
+  });
+
+  it('connections beyond the cap are closed on arrival; a real launch gets through once idle ones expire', async () => {
+    const current = await startPrimary({ connectionTimeoutMs: 400, maxConnections: 2 });
+    const idle = [new RawClient(current.primary.endpoint), new RawClient(current.primary.endpoint)];
+    await Promise.all(idle.map((client) => client.connected()));
+    const extra = new RawClient(current.primary.endpoint);
+    await extra.closed;
+    await current.logger.waitFor(/refused a connection: 2 already open/);
+    await assertHandOffWorks(current);
+  });
+
+  it('a launch with a wrong proof is refused and never reaches the handler', async () => {
+    const current = await startPrimary();
+    const client = new RawClient(current.primary.endpoint);
+    client.send({ t: 'hello', v: PROTOCOL_VERSION, nonce: newNonce() });
+    const [welcome] = await client.waitFor(1);
+    assert.equal(welcome?.t, 'welcome');
+    client.send({ t: 'launch', v: PROTOCOL_VERSION, mac: 'forged', argv: ['evil'], cwd: '/', data: null, pid: 1, env: {} });
+    await client.closed;
+    assert.deepEqual(client.received[1], {
+      t: 'error',
+      v: PROTOCOL_VERSION,
+      code: 'ENOTOURS',
+      message: 'the launch carried a wrong proof',
+    });
+    assert.deepEqual(current.launches, []);
+    await assertHandOffWorks(current);
+    assert.equal(current.launches.length, 1);
+  });
+
+  it('an unknown protocol version gets a clear error', async () => {
+    const current = await startPrimary();
+    const client = new RawClient(current.primary.endpoint);
+    client.send({ t: 'hello', v: 99, nonce: newNonce() });
+    await client.closed;
+    assert.equal(client.received[0]?.t, 'error');
+    assert.match(JSON.stringify(client.received[0]), /speaks protocol version 99, this one speaks 1/);
+    await assertHandOffWorks(current);
+  });
+
+  it('a launch before the hello is refused', async () => {
+    const current = await startPrimary();
+    const client = new RawClient(current.primary.endpoint);
+    client.send({ t: 'launch', v: PROTOCOL_VERSION, mac: 'x', argv: [], cwd: '/', data: null, pid: 1, env: {} });
+    await client.closed;
+    assert.match(JSON.stringify(client.received[0]), /unexpected \\"launch\\" message/);
+    await assertHandOffWorks(current);
+  });
+});
