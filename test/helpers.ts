@@ -116,13 +116,33 @@ export abstract class LineProcess {
     }
   }
 
-  /** Records a line printed by the process and wakes who waits for it. */
+  /** Resolves with the first line (past or future) that `matches` (rejects if the process exits first). */
+  async waitForLine(matches: (line: Line) => boolean): Promise<Line> {
+    for (let seen = 0; ; seen += 1) {
+      const lines = await this.waitForLines(seen + 1);
+      const line = lines[seen];
+      if (line && matches(line)) {
+        return line;
+      }
+    }
+  }
+
+  /** Records a line printed by the process (JSON, or `{ text }` for a line that is not) and wakes who waits for it. */
   protected addLine(text: string): void {
-    this.lines.push(JSON.parse(text) as Line);
+    this.lines.push(parseLine(text));
     for (const waiter of this.waiters.filter((w) => this.lines.length >= w.count)) {
       this.waiters.splice(this.waiters.indexOf(waiter), 1);
       waiter.resolve();
     }
+  }
+}
+
+function parseLine(text: string): Line {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Line) : { text };
+  } catch {
+    return { text };
   }
 }
 
@@ -173,6 +193,7 @@ export async function startPrimary(id: string, extra: string[] = [], options: Sp
 
 /** How a process that ran to completion ended. */
 export interface Finished {
+  pid: number | undefined;
   code: number | string;
   lines: Line[];
   stderr: string;
@@ -181,7 +202,7 @@ export interface Finished {
 /** Runs a process to completion. */
 export async function finished(process: LineProcess): Promise<Finished> {
   const code = await process.exited;
-  return { code, lines: process.lines, stderr: process.stderr };
+  return { pid: process.child.pid, code, lines: process.lines, stderr: process.stderr };
 }
 
 /** Runs a host to completion and returns its exit code, lines and stderr. */
