@@ -3,17 +3,24 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { before, describe, it } from 'node:test';
-import { type ClaimOptions, HandlerError, InvalidOptionsError, type Launch, claim } from 'sole-instance';
+import { afterEach, before, describe, it } from 'node:test';
+import { type ClaimOptions, HandlerError, InvalidOptionsError, type Launch, type PrimaryInstance, claim } from 'sole-instance';
 import { currentPlatform } from '../../app/single-instance/platform/index.js';
 import { HostProcess, RecordingLogger, isolatedTmp, runFixture, runHost, startPrimary, uniqueId } from '../helpers.js';
 import { RawClient } from '../ipc/raw-client.js';
 
 before(() => isolatedTmp());
 
-async function primaryFor(id: string, logger = new RecordingLogger()) {
+/** Primaries a test made, released after it whether it passed or not (a live one would keep the run open). */
+const held: PrimaryInstance[] = [];
+afterEach(async () => {
+  await Promise.all(held.splice(0).map((primary) => primary.release()));
+});
+
+async function primaryFor(id: string, logger = new RecordingLogger()): Promise<{ instance: PrimaryInstance; logger: RecordingLogger }> {
   const instance = await claim({ appId: id, logger });
-  assert.equal(instance.role, 'primary');
+  assert.ok(instance.role === 'primary', 'the first claim is primary');
+  held.push(instance);
   return { instance, logger };
 }
 
@@ -111,6 +118,29 @@ describe('claim(): release and shutdown', () => {
     const line = await waiting.first();
     assert.equal(line.role, 'primary');
     await waiting.stop();
+  });
+});
+
+describe('claim(): a launch from a deleted working directory', () => {
+  it('as a second instance: hands over with cwd null', async () => {
+    const id = uniqueId('deleted-cwd');
+    const { instance, logger } = await primaryFor(id);
+    const seen: Launch[] = [];
+    instance.onSecondInstance((launch) => {
+      seen.push(launch);
+    });
+    const launch = await runFixture(['claim', JSON.stringify({ appId: id, argv: ['relative.txt'] }), '--from-deleted-cwd']);
+    assert.equal(launch.code, 0, launch.stderr);
+    assert.equal(launch.lines[0]?.role, 'secondary');
+    await logger.waitFor(new RegExp(`second instance ${launch.pid} handed over`));
+    assert.deepEqual(seen.map(({ argv, cwd }) => ({ argv, cwd })), [{ argv: ['relative.txt'], cwd: null }]);
+    await instance.release();
+  });
+
+  it('as the first launch: becomes primary', async () => {
+    const launch = await runFixture(['claim', JSON.stringify({ appId: uniqueId('deleted-cwd-primary') }), '--from-deleted-cwd']);
+    assert.equal(launch.code, 0, launch.stderr);
+    assert.equal(launch.lines[0]?.role, 'primary');
   });
 });
 
