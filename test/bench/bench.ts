@@ -15,6 +15,8 @@ import { harnessMissing, stageBuild, stopWineServer, wineHost, wineNode } from '
 import { type Run, bareNode, bareStorm, host, median, quantile, storm, timeNode } from './measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+/** An earlier build's dist/host.js (e.g. from a git worktree), measured in the same run as a baseline. */
+const BASELINE_HOST = process.env.BENCH_BASELINE_HOST;
 const STORM_SIZES = [8, 32, 64];
 const STORM_REPEATS = 3;
 const IDLE_MS = 10_000;
@@ -45,13 +47,20 @@ async function launches(): Promise<void> {
   const floor: Run[] = [];
   const secondary: Run[] = [];
   const primary: Run[] = [];
+  const previous = BASELINE_HOST ? { id: uniqueId('bench-previous'), secondary: [] as Run[], primary: [] as Run[] } : undefined;
+  const previousRunning = previous && BASELINE_HOST ? await startPrimary(previous.id, [], {}, BASELINE_HOST) : undefined;
   for (let index = 0; index < RUNS; index += 1) {
     bare.push(await bareNode());
     floor.push(await timeNode(floorArgs));
     secondary.push(await host(['--id', id]));
     primary.push(await host(['--id', primaryId, '--hold-ms', '0']));
+    if (previous && BASELINE_HOST) {
+      previous.secondary.push(await timeNode([BASELINE_HOST, '--id', previous.id]));
+      previous.primary.push(await timeNode([BASELINE_HOST, '--id', uniqueId('bench-previous-primary'), '--hold-ms', '0']));
+    }
   }
   await running.stop();
+  await previousRunning?.stop();
   if (running.lines.length !== 1 + 2 * RUNS) {
     throw new Error(`the primary got ${running.lines.length - 1} of ${2 * RUNS} launches from the floor client and the host`);
   }
@@ -76,6 +85,13 @@ async function launches(): Promise<void> {
     `${times(median(walls(secondary)) / base)} (p95 ${times(quantile(walls(secondary), 0.95) / basep95)})`, '≤ ×1.10');
   row('new primary (claim, listen, release, exit)', `${ms(median(walls(primary)))} (p95 ${ms(quantile(walls(primary), 0.95))})`,
     `${times(median(walls(primary)) / base)} (p95 ${times(quantile(walls(primary), 0.95) / basep95)})`, '≤ ×1.25');
+  if (previous) {
+    const [secondaryMs, primaryMs] = [median(walls(previous.secondary)), median(walls(previous.primary))];
+    results.previousBuild = { host: BASELINE_HOST, secondaryMedianMs: secondaryMs, primaryMedianMs: primaryMs };
+    row('previous build: second instance hand-off', ms(secondaryMs), times(secondaryMs / base), '');
+    row('previous build: new primary', ms(primaryMs), times(primaryMs / base), '');
+    row('this build ÷ previous build (second instance / new primary)', '', `${times(median(walls(secondary)) / secondaryMs)} / ${times(median(walls(primary)) / primaryMs)}`, '≤ ×1.00');
+  }
 }
 
 /** N launches started together vs N bare starts started together. */
