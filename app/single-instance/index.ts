@@ -6,6 +6,7 @@
 export { claim, type Instance, type PrimaryInstance, type SecondaryInstance } from './claim.js';
 export type { ClaimOptions } from './options.js';
 export type { Launch, LaunchHandler } from './launch.js';
+export { type Handler, LaunchQueue } from './launch-queue.js';
 export type { JsonValue } from './json.js';
 export type { Logger } from './logger.js';
 export { type Scope, validateAppId, win32MutexName } from './names.js';

@@ -1,22 +1,28 @@
 /**
  * The primary's side of delivery: launches that arrive before a handler is registered wait
  * here and are delivered in arrival order once one is; the handler's return value (or
- * promise) becomes the second instance's reply.
+ * promise) becomes the second instance's reply. The Electron layer holds its launches in one
+ * too, until the app has a window.
  */
 import { HandlerError, ShutdownError, SingleInstanceError } from './errors.js';
 import { type JsonValue, jsonProblem } from './json.js';
-import type { Launch, LaunchHandler } from './launch.js';
+import type { Launch } from './launch.js';
 
-interface Pending {
-  launch: Launch;
+/** Receives a launch of type `L`; returns (or resolves) the reply. */
+// A handler with no return statement (`void`) must be accepted: it replies null.
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type
+export type Handler<L extends Launch> = (launch: L) => JsonValue | void | Promise<JsonValue | void>;
+
+interface Pending<L> {
+  launch: L;
   resolve(value: JsonValue): void;
   reject(error: unknown): void;
 }
 
 /** Holds launches until a handler is registered, then delivers them in order. */
-export class LaunchQueue {
-  private handler: LaunchHandler | undefined;
-  private readonly waiting: Pending[] = [];
+export class LaunchQueue<L extends Launch = Launch> {
+  private handler: Handler<L> | undefined;
+  private readonly waiting: Pending<L>[] = [];
   private closed = false;
 
   /**
@@ -24,7 +30,7 @@ export class LaunchQueue {
    * @param launch - the verified launch
    * @returns the reply to send back
    */
-  deliver(launch: Launch): Promise<JsonValue> {
+  deliver(launch: L): Promise<JsonValue> {
     if (this.closed) {
       return Promise.reject(new ShutdownError());
     }
@@ -43,7 +49,7 @@ export class LaunchQueue {
    * @param handler - receives each launch
    * @returns a function that unregisters it; later launches wait again
    */
-  setHandler(handler: LaunchHandler): () => void {
+  setHandler(handler: Handler<L>): () => void {
     this.handler = handler;
     for (const pending of this.waiting.splice(0)) {
       this.run(handler, pending);
@@ -68,7 +74,7 @@ export class LaunchQueue {
     }
   }
 
-  private run(handler: LaunchHandler, pending: Pending): void {
+  private run(handler: Handler<L>, pending: Pending<L>): void {
     Promise.resolve()
       .then(() => handler(pending.launch))
       .then((value) => {

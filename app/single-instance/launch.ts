@@ -3,6 +3,7 @@
  * type from the wire to the handler.
  */
 import type { JsonValue } from './json.js';
+import type { Handler } from './launch-queue.js';
 
 /** One launch of the app, as handed to the primary. */
 export interface Launch {
@@ -25,9 +26,7 @@ export interface Launch {
  * Receives each launch in the primary. What it returns (or resolves) is sent back to the
  * second instance as the reply (`undefined` becomes `null`); a throw reaches it as a `HandlerError`.
  */
-// A handler with no return statement (`void`) must be accepted: it replies null.
-// eslint-disable-next-line @typescript-eslint/no-invalid-void-type
-export type LaunchHandler = (launch: Launch) => JsonValue | void | Promise<JsonValue | void>;
+export type LaunchHandler = Handler<Launch>;
 
 /**
  * The working directory, or `null` when this process's directory has been deleted

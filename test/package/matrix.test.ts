@@ -46,8 +46,7 @@ before(async () => {
   const queue = [...SHAPES];
   const next = async (): Promise<void> => {
     for (let shape = queue.shift(); shape; shape = queue.shift()) {
-      const needsForge = shape.name.startsWith('Electron Forge');
-      const making = (needsForge ? forgeReady : Promise.resolve()).then(() => prepare(shape));
+      const making = (shape.forge ? forgeReady : Promise.resolve()).then(() => prepare(shape));
       prepared.set(shape, making);
       await making.catch(() => undefined);
     }

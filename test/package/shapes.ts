@@ -37,6 +37,8 @@ export interface MatrixContext {
 /** One project shape. */
 export interface Shape {
   name: string;
+  /** Whether it is made with Forge's modules (installed once, before the first such shape). */
+  forge: boolean;
   /** The main source file the drop-in goes into (relative to the project). */
   mainSource: string;
   /** The built main process (relative to the project). */
@@ -143,10 +145,47 @@ function ownProject(name: string): (dir: string) => Promise<void> {
 /** Where our own projects are (the sources, not the build: they are data for the matrix). */
 const PROJECTS = path.join(ROOT, 'test', 'package', 'projects');
 
+/**
+ * A project from one of Electron Forge's templates: the drop-in in its main, and koffi made
+ * external in its bundler's main config (`keepKoffiExternal`), as the README says.
+ */
+function forgeTemplate(template: string, mainSource: string, builtMain: string, typecheck: Shape['typecheck'], keepKoffiExternal: (dir: string) => void): Shape {
+  return {
+    name: `Electron Forge, ${template} template`,
+    forge: true,
+    mainSource,
+    builtMain,
+    typecheck,
+    scaffold: (dir, context) => run(process.execPath, [context.forgeDriver, 'scaffold', template, dir, context.forgeTools], path.dirname(dir)),
+    installs: (context) => [['install', '--no-audit', '--no-fund'], install(context)],
+    dropIn(dir) {
+      dropIntoTemplate(dir, mainSource, "import { app, BrowserWindow } from 'electron';", "app.on('ready', createWindow);", 'Promise.all([app.whenReady(), instance]).then(createWindow);');
+      keepKoffiExternal(dir);
+    },
+    build: (dir, context) => [process.execPath, context.forgeDriver, 'build', dir],
+  };
+}
+
+/** One of our TypeScript projects: its source already holds the drop-in; `tsc` checks and builds it. */
+function ownTypeScriptProject(name: string, project: string): Shape {
+  return {
+    name,
+    forge: false,
+    mainSource: 'src/main.ts',
+    builtMain: 'dist/main.js',
+    typecheck: ['npx', 'tsc', '--noEmit'],
+    scaffold: ownProject(project),
+    installs: (context) => [['install', '--no-audit', '--no-fund'], install(context)],
+    dropIn: () => undefined,
+    build: () => ['npx', 'tsc'],
+  };
+}
+
 /** Every shape of the matrix. */
 export const SHAPES: Shape[] = [
   {
     name: 'electron-vite (create-electron vanilla-ts)',
+    forge: false,
     mainSource: 'src/main/index.ts',
     builtMain: 'out/main/index.js',
     typecheck: ['npm', 'run', 'typecheck:node'],
@@ -160,54 +199,17 @@ export const SHAPES: Shape[] = [
     },
     build: () => ['npx', 'electron-vite', 'build'],
   },
-  {
-    name: 'Electron Forge, vite-typescript template',
-    mainSource: 'src/main.ts',
-    builtMain: '.vite/build/main.js',
-    typecheck: { skipped: 'the template pins TypeScript 4.5, which cannot read @types/node 24, and has no type-check step' },
-    scaffold: (dir, context) => run(process.execPath, [context.forgeDriver, 'scaffold', 'vite-typescript', dir, context.forgeTools], path.dirname(dir)),
-    installs: (context) => [['install', '--no-audit', '--no-fund'], install(context)],
-    dropIn(dir) {
-      dropIntoTemplate(dir, 'src/main.ts', "import { app, BrowserWindow } from 'electron';", "app.on('ready', createWindow);", 'Promise.all([app.whenReady(), instance]).then(createWindow);');
-      edit(dir, 'vite.main.config.ts', 'defineConfig({})', "defineConfig({ build: { rollupOptions: { external: ['koffi'] } } })");
-    },
-    build: (dir, context) => [process.execPath, context.forgeDriver, 'build', dir],
-  },
-  {
-    name: 'Electron Forge, webpack-typescript template',
-    mainSource: 'src/index.ts',
-    builtMain: '.webpack/main/index.js',
-    typecheck: { skipped: 'type-checked by its own build (fork-ts-checker-webpack-plugin)' },
-    scaffold: (dir, context) => run(process.execPath, [context.forgeDriver, 'scaffold', 'webpack-typescript', dir, context.forgeTools], path.dirname(dir)),
-    installs: (context) => [['install', '--no-audit', '--no-fund'], install(context)],
-    dropIn(dir) {
-      dropIntoTemplate(dir, 'src/index.ts', "import { app, BrowserWindow } from 'electron';", "app.on('ready', createWindow);", 'Promise.all([app.whenReady(), instance]).then(createWindow);');
-      edit(dir, 'webpack.main.config.ts', "entry: './src/index.ts',", "entry: './src/index.ts',\n  externals: { koffi: 'commonjs koffi' },");
-    },
-    build: (dir, context) => [process.execPath, context.forgeDriver, 'build', dir],
-  },
-  {
-    name: 'TypeScript, CommonJS (module commonjs, strict)',
-    mainSource: 'src/main.ts',
-    builtMain: 'dist/main.js',
-    typecheck: ['npx', 'tsc', '--noEmit'],
-    scaffold: ownProject('ts-cjs'),
-    installs: (context) => [['install', '--no-audit', '--no-fund'], install(context)],
-    dropIn: () => undefined,
-    build: () => ['npx', 'tsc'],
-  },
-  {
-    name: 'ESM main ("type": "module", nodenext)',
-    mainSource: 'src/main.ts',
-    builtMain: 'dist/main.js',
-    typecheck: ['npx', 'tsc', '--noEmit'],
-    scaffold: ownProject('esm'),
-    installs: (context) => [['install', '--no-audit', '--no-fund'], install(context)],
-    dropIn: () => undefined,
-    build: () => ['npx', 'tsc'],
-  },
+  forgeTemplate('vite-typescript', 'src/main.ts', '.vite/build/main.js', {
+    skipped: 'the template pins TypeScript 4.5, which cannot read @types/node 24, and has no type-check step',
+  }, (dir) => edit(dir, 'vite.main.config.ts', 'defineConfig({})', "defineConfig({ build: { rollupOptions: { external: ['koffi'] } } })")),
+  forgeTemplate('webpack-typescript', 'src/index.ts', '.webpack/main/index.js', {
+    skipped: 'type-checked by its own build (fork-ts-checker-webpack-plugin)',
+  }, (dir) => edit(dir, 'webpack.main.config.ts', "entry: './src/index.ts',", "entry: './src/index.ts',\n  externals: { koffi: 'commonjs koffi' },")),
+  ownTypeScriptProject('TypeScript, CommonJS (module commonjs, strict)', 'ts-cjs'),
+  ownTypeScriptProject('ESM main ("type": "module", nodenext)', 'esm'),
   {
     name: 'plain JavaScript, no build',
+    forge: false,
     mainSource: 'main.js',
     builtMain: 'main.js',
     typecheck: { skipped: 'no TypeScript' },

@@ -11,6 +11,7 @@
 import type { App, Dialog, Event } from 'electron';
 import {
   type ClaimOptions,
+  type Handler,
   type JsonValue,
   type Launch as CoreLaunch,
   type Logger,
@@ -49,9 +50,7 @@ export interface Launch extends CoreLaunch {
 }
 
 /** The app's handler; its return value (or promise) is the second instance's reply. */
-// A handler with no return statement (`void`) must be accepted: it replies null.
-// eslint-disable-next-line @typescript-eslint/no-invalid-void-type
-export type LaunchHandler = (launch: Launch) => JsonValue | void | Promise<JsonValue | void>;
+export type LaunchHandler = Handler<Launch>;
 
 /** What a second instance learns from the primary it handed over to. */
 export interface HandedOver {
@@ -146,12 +145,12 @@ function primary(instance: PrimaryInstance, inbox: LaunchInbox, options: SingleI
     inbox.receive({ ...launch, source: 'second-instance', url: scheme ? extractDeepLink(launch.argv, scheme) : null }),
   );
   let window: WindowLike | undefined;
-  const present = async (launch: Launch): Promise<JsonValue> => {
+  const present: Handler<Launch> = (launch) => {
     if (window && !window.isDestroyed()) {
       activate(app, launch.env);
       bringToFront(window, app, platform);
     }
-    return (await onSecondInstance?.(launch)) ?? null;
+    return onSecondInstance?.(launch);
   };
   return {
     endpoint: instance.endpoint,
