@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { stateDirFor } from '../app/single-instance/names.js';
 
 /** The repository's root (tests run from `dist-test/test/`). */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -19,7 +20,31 @@ export const KOFFI_LOADED = 'report-koffi: koffi loaded';
 
 /** A fresh app id, so that suites and cases never share an instance. */
 export function uniqueId(label = 'app'): string {
+  forgetIdsOnExit();
   return `test.${label}.${process.pid}.${randomBytes(4).toString('hex')}`;
+}
+
+let forgetting = false;
+
+/**
+ * Lock files stay by design (deleting one could let a contender lock an unlinked file), so a
+ * suite removes the state files of its own app ids (they carry its pid) when it ends.
+ */
+function forgetIdsOnExit(): void {
+  if (forgetting) {
+    return;
+  }
+  forgetting = true;
+  const home = os.userInfo().homedir;
+  const dirs = [stateDirFor(process.platform, home), path.join(home, `.sole-instance-${process.getuid?.() ?? 0}`)];
+  const ours = new RegExp(`^test\\.[^.]+\\.${process.pid}\\.`);
+  process.once('exit', () => {
+    for (const dir of dirs.filter((candidate) => fs.existsSync(candidate))) {
+      for (const name of fs.readdirSync(dir).filter((entry) => ours.test(entry))) {
+        fs.rmSync(path.join(dir, name), { force: true });
+      }
+    }
+  });
 }
 
 /**

@@ -2,47 +2,30 @@
  * `claim()`: decides in one call whether this process is the primary instance or hands its
  * launch to the running one.
  *
- * 1. Fast path: connect to the endpoint; if a primary answers and proves it is ours, hand off.
- *    No FFI library is loaded on this path on Linux/macOS.
- * 2. Otherwise take the kernel lock without blocking.
- * 3. Owner: remove a stale socket (safe: we hold the lock), write a fresh secret, listen, and
- *    only then report `primary`. Not owner: a primary is starting (or just died): retry the
- *    hand-off with a short backoff, re-trying the lock between attempts.
- * 4. Past the deadline: `PrimaryNotRespondingError`. Never hang, never a second primary.
+ * 1. Fast path: read the running primary's record and hand the launch to it. No FFI library is
+ *    loaded on this path on Linux/macOS.
+ * 2. Otherwise take the kernel lock without blocking. Owner: unless a primary whose files were
+ *    deleted still lives (Linux: its beacon), become the primary. Not owner: a primary is
+ *    starting, restoring what was deleted, or just died: retry the hand-off with a short
+ *    backoff, re-trying the lock between attempts.
+ * 3. Past the deadline: `PrimaryNotRespondingError` (nothing was delivered). Never a hang,
+ *    never a second primary.
  */
-import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrimaryNotRespondingError } from './errors.js';
-import { type HandOffOutcome, type HandOffRequest, handOff } from './ipc/client.js';
-import { type LaunchServer, listen } from './ipc/server.js';
+import { type HandOffOutcome, handOff } from './ipc/client.js';
 import type { JsonValue } from './json.js';
-import { type LaunchHandler, forwardedEnv } from './launch.js';
-import { LaunchQueue } from './launch-queue.js';
-import type { InstanceNames } from './names.js';
+import { type Launch, forwardedEnv } from './launch.js';
+import type { Places } from './names.js';
 import { type ClaimOptions, type Settings, resolveOptions } from './options.js';
-import { type KernelLock, currentPlatform } from './platform/index.js';
+import { currentPlatform } from './platform/index.js';
+import { type PrimaryInstance, becomePrimary } from './primary.js';
+import { readRecord } from './record.js';
 
-/** This process won: it is the one instance. */
-export interface PrimaryInstance {
-  readonly role: 'primary';
-  /** The socket path or pipe name it listens on. */
-  readonly endpoint: string;
-  /**
-   * Registers the handler of later launches (replacing an earlier one). Launches that arrived
-   * before are delivered to it at once, in arrival order.
-   * @returns a function that unregisters the handler
-   */
-  onSecondInstance(handler: LaunchHandler): () => void;
-  /**
-   * Stops listening and frees the lock and endpoint. Launches still waiting for a handler are
-   * refused, so that their senders start a new primary; replies of handlers already running
-   * are awaited and sent.
-   */
-  release(): Promise<void>;
-}
+export type { PrimaryInstance } from './primary.js';
 
-/** Another process is the instance: this launch was handed to it and acknowledged. */
+/** Another process is the instance: this launch was handed to it, delivered and answered. */
 export interface SecondaryInstance {
   readonly role: 'secondary';
   /** The primary's process id. */
@@ -63,7 +46,8 @@ const MAX_BACKOFF_MS = 50;
  * @param options - the app id and optional settings
  * @returns `primary` (keep running, register a handler) or `secondary` (exit now)
  * @throws InvalidOptionsError for a bad app id or option
- * @throws PrimaryNotRespondingError when a primary holds the lock but does not answer in time
+ * @throws PrimaryNotRespondingError when a primary holds the lock but does not take the launch in time (not delivered)
+ * @throws NoReplyError when the launch was delivered but no reply came
  * @throws EndpointNotOursError, MessageTooLargeError, HandlerError, LockError, EndpointError
  */
 export async function claim(options: ClaimOptions): Promise<Instance> {
@@ -71,24 +55,28 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
   const { logger } = settings;
   const started = performance.now();
   const elapsed = (): string => `${Math.round(performance.now() - started)} ms`;
-  const names = await currentPlatform.names(settings.appId, settings.scope);
+  const places = await currentPlatform.places(settings.appId, settings.scope);
   const deadline = started + settings.timeoutMs;
-  const attempt = handOffAttempt(names, settings, deadline);
+  const attempt = handOffAttempt(places, settings, deadline);
 
   let outcome = await attempt();
   if (outcome.kind === 'delivered') {
     logger.info(`fast path: handed off to primary ${outcome.primaryPid} in ${elapsed()}`);
     return secondary(outcome.primaryPid, outcome.reply);
   }
-  logger.debug(`fast path missed (${outcome.kind === 'absent' ? outcome.reason : 'primary shutting down'}) after ${elapsed()}`);
-  currentPlatform.preparePrivateDir(names);
-  const lock = await currentPlatform.createLock(names);
+  logger.debug(`fast path missed (${describe(outcome)}) after ${elapsed()}`);
+  currentPlatform.prepareStateDir(places);
+  const lock = await currentPlatform.createLock(places);
   for (let backoff = FIRST_BACKOFF_MS; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
     if (lock.tryAcquire()) {
-      logger.info(`lock taken after ${elapsed()}`);
-      const primary = await becomePrimary(names, lock, settings);
-      logger.info(`primary listening on ${names.endpoint} after ${elapsed()}`);
-      return primary;
+      if (!(await currentPlatform.rivalAlive(places))) {
+        logger.info(`lock taken after ${elapsed()}`);
+        const primary = await becomePrimary(places, lock, settings);
+        logger.info(`primary listening on ${primary.endpoint} after ${elapsed()}`);
+        return primary;
+      }
+      lock.release();
+      logger.warn('took a new lock file, but the primary whose files were deleted still lives: handing over to it');
     }
     outcome = await attempt();
     if (outcome.kind === 'delivered') {
@@ -97,79 +85,59 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
     }
     const remaining = deadline - performance.now();
     if (remaining <= 0) {
-      logger.error(`the lock is held but no primary answered within ${settings.timeoutMs} ms`);
-      throw PrimaryNotRespondingError.after(settings.timeoutMs, 'the lock is held but nobody answers on the endpoint');
+      logger.error(`no primary took the launch within ${settings.timeoutMs} ms (${describe(outcome)})`);
+      throw PrimaryNotRespondingError.after(settings.timeoutMs, stalled(outcome, places));
     }
-    logger.debug(`lock held elsewhere, no answer yet; retrying in ${backoff} ms (${elapsed()})`);
+    logger.debug(`lock held elsewhere, no hand-off yet (${describe(outcome)}); retrying in ${backoff} ms (${elapsed()})`);
     await sleep(Math.min(backoff, remaining));
   }
 }
 
-const NO_ENDPOINT: HandOffOutcome = { kind: 'absent', reason: 'no endpoint' };
-
-/** One hand-off try against the endpoint, bound to this claim's launch and deadline. */
-function handOffAttempt(names: InstanceNames, settings: Settings, deadline: number): () => Promise<HandOffOutcome> {
+/** One hand-off try against the primary the record names, bound to this claim's launch and deadline. */
+function handOffAttempt(places: Places, settings: Settings, deadline: number): () => Promise<HandOffOutcome> {
   const { logger } = settings;
-  const request: HandOffRequest = {
-    endpoint: names.endpoint,
-    loadSecret: () => currentPlatform.readSecret(names),
-    launch: { argv: settings.argv, cwd: settings.cwd, data: settings.data, pid: process.pid, env: forwardedEnv(settings.forwardEnv) },
-    maxMessageBytes: settings.maxMessageBytes,
-    deadline,
-    timeoutMs: settings.timeoutMs,
-    replyTimeoutMs: settings.replyTimeoutMs,
-    beforeLaunch: (pid) => logger.debug(`allow foreground for primary ${pid}: ${currentPlatform.allowForeground(pid)}`),
+  const launch: Launch = { argv: settings.argv, cwd: settings.cwd, data: settings.data, pid: process.pid, env: forwardedEnv(settings.forwardEnv) };
+  return () => {
+    const record = readRecord(places.record, currentPlatform.owner);
+    if (!record) {
+      return Promise.resolve({ kind: 'absent', reason: 'no primary has published a record' });
+    }
+    return handOff({
+      endpoint: record.endpoint,
+      secret: record.secret,
+      launch,
+      maxMessageBytes: settings.maxMessageBytes,
+      deadline,
+      timeoutMs: settings.timeoutMs,
+      replyTimeoutMs: settings.replyTimeoutMs,
+      beforeLaunch: (pid) => logger.debug(`allow foreground for primary ${pid}: ${currentPlatform.allowForeground(pid)}`),
+    });
   };
-  return () => (currentPlatform.mayBeListening(names) ? handOff(request) : Promise.resolve(NO_ENDPOINT));
+}
+
+/** What held up the last attempt, for the log. */
+function describe(outcome: HandOffOutcome): string {
+  switch (outcome.kind) {
+    case 'absent':
+      return outcome.reason;
+    case 'shutdown':
+      return 'the primary was shutting down';
+    case 'busy':
+      return outcome.detail;
+    default:
+      return 'delivered';
+  }
+}
+
+/** What the user is told a launch waited for, naming the primary where its record does. */
+function stalled(outcome: HandOffOutcome, places: Places): string {
+  if (outcome.kind === 'busy') {
+    return outcome.detail;
+  }
+  const pid = readRecord(places.record, currentPlatform.owner)?.pid;
+  return pid === undefined ? 'the lock is held, but no primary has published where it listens' : `pid ${pid} holds the lock but did not take the launch`;
 }
 
 function secondary(primaryPid: number, reply: JsonValue): SecondaryInstance {
   return { role: 'secondary', primaryPid, reply };
-}
-
-async function becomePrimary(names: InstanceNames, lock: KernelLock, settings: Settings): Promise<PrimaryInstance> {
-  const { logger } = settings;
-  const queue = new LaunchQueue();
-  let server: LaunchServer;
-  try {
-    const secret = currentPlatform.writeSecret(names);
-    currentPlatform.removeEndpoint(names);
-    server = await listen({
-      endpoint: names.endpoint,
-      secret,
-      maxMessageBytes: settings.maxMessageBytes,
-      connectionTimeoutMs: settings.connectionTimeoutMs,
-      maxConnections: settings.maxConnections,
-      logger,
-      onLaunch: (launch) => {
-        logger.info(`second instance ${launch.pid} handed over ${launch.argv.length} arguments${queue.size > 0 ? ' (queued)' : ''}`);
-        return queue.deliver(launch);
-      },
-    });
-  } catch (error) {
-    lock.release();
-    throw error;
-  }
-  const freeOnExit = (): void => {
-    currentPlatform.removeEndpoint(names);
-    fs.rmSync(names.secret, { force: true });
-    lock.release();
-  };
-  process.once('exit', freeOnExit);
-  let released: Promise<void> | undefined;
-  return {
-    role: 'primary',
-    endpoint: names.endpoint,
-    onSecondInstance: (handler) => queue.setHandler(handler),
-    release: () => {
-      released ??= (async () => {
-        process.off('exit', freeOnExit);
-        queue.close();
-        await server.close();
-        freeOnExit();
-        logger.info('released the lock and endpoint');
-      })();
-      return released;
-    },
-  };
 }

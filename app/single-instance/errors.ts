@@ -14,7 +14,9 @@ export type SingleInstanceErrorCode =
   | 'EENDPOINT'
   | 'EPROTOCOL'
   | 'EHANDLER'
-  | 'ESHUTDOWN';
+  | 'ESHUTDOWN'
+  | 'EBUSY'
+  | 'ENOREPLY';
 
 /** What an error may carry besides its message. */
 export interface SingleInstanceErrorOptions {
@@ -167,6 +169,53 @@ export class ShutdownError extends SingleInstanceError {
   }
 }
 
+/** The primary holds as many launches waiting for its handler as it takes; this one was not delivered. */
+export class BusyError extends SingleInstanceError {
+  /** @param detail - how many launches wait */
+  constructor(detail: string) {
+    super('EBUSY', detail);
+  }
+
+  /**
+   * The standard message.
+   * @param waiting - how many launches wait for the handler
+   */
+  static waiting(waiting: number): BusyError {
+    return new BusyError(`the running instance already holds ${waiting} launches waiting for its window or handler; this one was not delivered.`);
+  }
+}
+
+/**
+ * The launch was delivered (the primary took it and was told to go ahead) but no reply came:
+ * the primary exited before answering, or its handler did not answer in time. It may have
+ * acted on the launch; launching again may repeat it.
+ */
+export class NoReplyError extends SingleInstanceError {
+  /** @param detail - what happened after the delivery */
+  constructor(detail: string) {
+    super('ENOREPLY', detail);
+  }
+
+  /**
+   * The running instance went away after taking the launch.
+   * @param primaryPid - its process id
+   */
+  static orphaned(primaryPid: number): NoReplyError {
+    return new NoReplyError(
+      `the running instance (pid ${primaryPid}) took the launch, then exited before answering; it may or may not have ` +
+        'acted on it. Launch again if the app did not open what you asked for.',
+    );
+  }
+
+  /**
+   * The handler did not answer in time.
+   * @param waitedMs - how long the second instance waited for the reply
+   */
+  static after(waitedMs: number): NoReplyError {
+    return new NoReplyError(`the running instance took the launch, but its handler did not answer within ${waitedMs} ms.`);
+  }
+}
+
 const BY_CODE: Record<SingleInstanceErrorCode, new (detail: string) => SingleInstanceError> = {
   EINVALID: InvalidOptionsError,
   ETIMEOUT: PrimaryNotRespondingError,
@@ -177,6 +226,8 @@ const BY_CODE: Record<SingleInstanceErrorCode, new (detail: string) => SingleIns
   EPROTOCOL: ProtocolError,
   EHANDLER: HandlerError,
   ESHUTDOWN: ShutdownError,
+  EBUSY: BusyError,
+  ENOREPLY: NoReplyError,
 };
 
 /**

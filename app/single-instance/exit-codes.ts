@@ -14,6 +14,8 @@ export const ExitCode = {
   usage: 2,
   /** The running instance did not take the launch in time: nothing was delivered, launching again is safe. */
   notDelivered: 3,
+  /** The launch was delivered, exactly once, but no reply came (the primary exited, or its handler was too slow). */
+  noReply: 4,
 } as const;
 
 /** One of the {@link ExitCode} values. */
@@ -31,7 +33,10 @@ export function exitCodeFor(error: unknown): ExitCodeValue {
     case 'EINVALID':
       return ExitCode.usage;
     case 'ETIMEOUT':
+    case 'EBUSY':
       return ExitCode.notDelivered;
+    case 'ENOREPLY':
+      return ExitCode.noReply;
     default:
       return ExitCode.failure;
   }

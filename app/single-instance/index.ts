@@ -12,12 +12,14 @@ export type { Logger } from './logger.js';
 export { type Scope, validateAppId, win32MutexName } from './names.js';
 export { ExitCode, type ExitCodeValue, exitCodeFor } from './exit-codes.js';
 export {
+  BusyError,
   EndpointError,
   EndpointNotOursError,
   HandlerError,
   InvalidOptionsError,
   LockError,
   MessageTooLargeError,
+  NoReplyError,
   PrimaryNotRespondingError,
   ProtocolError,
   ShutdownError,

@@ -1,7 +1,8 @@
 /**
- * The one place where names of kernel objects, endpoints and files are derived from
- * app id + scope + user. Pure: the platform and identity come in as arguments, so the
- * Windows derivation is tested on Linux and the installer generator uses the same code.
+ * The one place where names of kernel objects and files are derived from app id + scope +
+ * user. Pure: the platform and identity come in as arguments, so the Windows derivation is
+ * tested on Linux and the installer generator uses the same code. Endpoints are not derived:
+ * each primary makes an unpredictable one and publishes it in its record.
  */
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
@@ -16,27 +17,31 @@ import { InvalidOptionsError } from './errors.js';
 export type Scope = 'session' | 'user';
 
 /** Who and where we are: everything a name depends on besides the app id and scope. */
-export interface NameContext {
+export interface PlaceContext {
   /** The platform the names are for. */
   platform: NodeJS.Platform;
   /** The user: the numeric uid on Linux/macOS, the SID string (`S-1-5-21-...`) on Windows. */
   user: string;
   /** The Windows session id; ignored elsewhere. */
   session: number | null;
-  /** The private per-user directory holding the secret (and on Linux/macOS the lock and socket). */
-  privateDir: string;
+  /** The per-user state directory, from the user's home or known folder (see {@link stateDirFor}). */
+  stateDir: string;
+  /** This machine's id where a home may be shared between machines (Linux: the machine id), else `''`. */
+  host: string;
+  /** Under snap confinement, the snap's instance name (abstract socket names must start with it), else `null`. */
+  snap: string | null;
 }
 
-/** The names one instance uses. */
-export interface InstanceNames {
-  /** Linux/macOS: path of the file we `flock`. Windows: the mutex name (`Local\...`/`Global\...`). */
+/** Where one app id and scope's single instance lives. */
+export interface Places {
+  /** The running primary's record: its pid, endpoint and secret, which a launch reads first. */
+  record: string;
+  /** Linux/macOS: the file we `flock`. Windows: the mutex name (`Local\...`/`Global\...`). */
   lock: string;
-  /** Linux/macOS: Unix socket path. Windows: named pipe path (`\\.\pipe\...`). */
-  endpoint: string;
-  /** Path of the file holding the primary's secret for the mutual proof. */
-  secret: string;
-  /** The private directory, to be created and verified before use. */
-  privateDir: string;
+  /** The directory of the record (and on Linux/macOS the lock file). */
+  stateDir: string;
+  /** Linux: the abstract socket name (without its leading NUL) a live primary holds; `null` elsewhere. */
+  beacon: string | null;
 }
 
 /** Longest app id accepted, in characters. */
@@ -45,12 +50,12 @@ export const MAX_APP_ID_LENGTH = 128;
 /** `sun_path` sizes, terminating NUL included (Linux 108, macOS and the BSDs 104). */
 const SOCKET_PATH_BYTES: Partial<Record<NodeJS.Platform, number>> = { linux: 108 };
 const DEFAULT_SOCKET_PATH_BYTES = 104;
-/** Longest named-pipe name Windows accepts, in characters. */
-const MAX_PIPE_NAME = 256;
 /** `MAX_PATH`, the limit for a kernel object's name. */
 const MAX_OBJECT_NAME = 260;
-/** Longest secret file name stem on Windows, keeping the whole path well inside `MAX_PATH`. */
-const MAX_SECRET_NAME = 100;
+/** Longest record file name stem on Windows, keeping the whole path well inside `MAX_PATH`. */
+const MAX_RECORD_NAME = 100;
+/** Longest app id used as it is in a Linux/macOS file name, in bytes (file names take 255). */
+const MAX_FILE_STEM = 150;
 
 /** Characters that a path component or a kernel object name cannot hold on some platform. */
 const FORBIDDEN = /[\\/:*?"<>|\u0000-\u001f\u007f]/u;
@@ -84,31 +89,20 @@ export function validateAppId(appId: unknown): string {
 }
 
 /**
- * The private per-user directory for a platform, before it is created or verified.
- * Windows: `%LOCALAPPDATA%\single-instance`. Elsewhere: `$XDG_RUNTIME_DIR/single-instance`
- * when set, else `<tmpdir>/single-instance-<uid>`.
+ * The per-user state directory, from the user's home as the OS knows it (the password
+ * database, not `$HOME`) or, on Windows, the Local AppData known folder: never from an
+ * environment variable, so that every launch of one user finds the same one.
  * @param platform - the platform
- * @param env - the environment to read `XDG_RUNTIME_DIR` / `LOCALAPPDATA` from
- * @param home - the user's home directory (Windows fallback for `LOCALAPPDATA`)
- * @param tmpdir - the temp directory
- * @param user - the uid (Linux/macOS)
+ * @param base - the home directory (Linux/macOS) or the Local AppData folder (Windows)
  */
-export function privateDirFor(
-  platform: NodeJS.Platform,
-  env: NodeJS.ProcessEnv,
-  home: string,
-  tmpdir: string,
-  user: string,
-): string {
+export function stateDirFor(platform: NodeJS.Platform, base: string): string {
   if (platform === 'win32') {
-    const base = env.LOCALAPPDATA || path.win32.join(home, 'AppData', 'Local');
-    return path.win32.join(base, 'single-instance');
+    return path.win32.join(base, 'sole-instance');
   }
-  const runtime = env.XDG_RUNTIME_DIR;
-  if (runtime && path.posix.isAbsolute(runtime)) {
-    return path.posix.join(runtime, 'single-instance');
+  if (platform === 'darwin') {
+    return path.posix.join(base, 'Library', 'Application Support', 'sole-instance');
   }
-  return path.posix.join(tmpdir, `single-instance-${user}`);
+  return path.posix.join(base, '.local', 'state', 'sole-instance');
 }
 
 /**
@@ -124,46 +118,47 @@ export function win32MutexName(appId: string, scope: Scope, sid: string): string
 }
 
 /**
- * Derives every name one instance uses.
+ * Derives where one app id and scope's single instance lives.
  * @param appId - a valid app id (see {@link validateAppId})
  * @param scope - the scope
- * @param context - platform, user, session and private directory
- * @throws InvalidOptionsError when the private directory is too long for a Unix socket path
+ * @param context - platform, user, session, state directory, machine and confinement
  */
-export function deriveNames(appId: string, scope: Scope, context: NameContext): InstanceNames {
-  return context.platform === 'win32' ? win32Names(appId, scope, context) : posixNames(appId, context);
+export function derivePlaces(appId: string, scope: Scope, context: PlaceContext): Places {
+  return context.platform === 'win32' ? win32Places(appId, scope, context) : posixPlaces(appId, context);
 }
 
-function win32Names(appId: string, scope: Scope, context: NameContext): InstanceNames {
-  const sessionPart = scope === 'session' ? `-${context.session ?? 0}` : '';
-  const pipePrefix = '\\\\.\\pipe\\';
-  const pipeName = fitted(`${appId}-${context.user}${sessionPart}`, MAX_PIPE_NAME - pipePrefix.length);
-  const secretName = fitted(`${appId}${sessionPart || '-user'}`, MAX_SECRET_NAME);
+function win32Places(appId: string, scope: Scope, context: PlaceContext): Places {
+  const stem = fitted(`${appId}${scope === 'session' ? `-${context.session ?? 0}` : '-user'}`, MAX_RECORD_NAME);
   return {
+    record: path.win32.join(context.stateDir, `${stem}.json`),
     lock: win32MutexName(appId, scope, context.user),
-    endpoint: pipePrefix + pipeName,
-    secret: path.win32.join(context.privateDir, `${secretName}.key`),
-    privateDir: context.privateDir,
+    stateDir: context.stateDir,
+    beacon: null,
   };
 }
 
-function posixNames(appId: string, context: NameContext): InstanceNames {
-  const limit = (SOCKET_PATH_BYTES[context.platform] ?? DEFAULT_SOCKET_PATH_BYTES) - 1;
-  const socketFor = (tag: string): string => path.posix.join(context.privateDir, `${tag}.sock`);
-  const tag = Buffer.byteLength(socketFor(appId)) <= limit ? appId : digest(appId);
-  const endpoint = socketFor(tag);
-  if (Buffer.byteLength(endpoint) > limit) {
-    throw new InvalidOptionsError(
-      `the private directory ${context.privateDir} is too long for a Unix socket path ` +
-        `(${limit} bytes at most); set TMPDIR or XDG_RUNTIME_DIR to a shorter directory.`,
-    );
-  }
+/** Linux/macOS: one instance per user (and machine); `session` and `user` scopes share it, as with Electron's lock. */
+function posixPlaces(appId: string, context: PlaceContext): Places {
+  const id = Buffer.byteLength(appId) <= MAX_FILE_STEM ? appId : digest(appId);
+  const stem = context.host ? `${id}@${context.host}` : id;
+  const snapPrefix = context.snap ? `snap.${context.snap}.` : '';
   return {
-    lock: path.posix.join(context.privateDir, `${tag}.lock`),
-    endpoint,
-    secret: path.posix.join(context.privateDir, `${tag}.key`),
-    privateDir: context.privateDir,
+    record: path.posix.join(context.stateDir, `${stem}.json`),
+    lock: path.posix.join(context.stateDir, `${stem}.lock`),
+    stateDir: context.stateDir,
+    beacon: context.platform === 'linux' ? `${snapPrefix}sole-instance/${context.user}/${digest(stem)}` : null,
   };
+}
+
+/**
+ * A Unix socket path in `dir`, checked against the platform's `sun_path` size.
+ * @param platform - Linux or macOS
+ * @param dir - the endpoint's private directory
+ * @returns the path, or `undefined` when `dir` is too long for one
+ */
+export function socketPathIn(platform: NodeJS.Platform, dir: string): string | undefined {
+  const socket = path.posix.join(dir, 's.sock');
+  return Buffer.byteLength(socket) <= (SOCKET_PATH_BYTES[platform] ?? DEFAULT_SOCKET_PATH_BYTES) - 1 ? socket : undefined;
 }
 
 /** `text` itself when it fits in `max` characters, else a readable prefix plus a digest of all of it. */

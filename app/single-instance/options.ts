@@ -21,13 +21,14 @@ export interface ClaimOptions {
    */
   data?: JsonValue;
   /**
-   * How long a second instance waits for a running primary to acknowledge, in ms.
+   * How long a second instance waits for a running primary to take the launch, in ms; past it,
+   * nothing is delivered.
    * @default 5000
    */
   timeoutMs?: number;
   /**
-   * How long a second instance waits for the primary's handler to reply after the
-   * acknowledgment, in ms; `Infinity` for `--wait`-style command lines.
+   * How long a second instance waits for the primary's handler to reply once the launch is
+   * delivered, in ms; `Infinity` for `--wait`-style command lines.
    * @default 30000
    */
   replyTimeoutMs?: number;
@@ -52,15 +53,27 @@ export interface ClaimOptions {
    */
   forwardEnv?: string[];
   /**
-   * Primary: a connection that has not delivered its launch within this many ms is closed.
+   * Primary: a connection must prove it knows the secret within this many ms, or is closed.
+   * @default 2000
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Primary: a proven connection must send its launch, and then confirm it, within this many ms.
    * @default 10000
    */
   connectionTimeoutMs?: number;
   /**
-   * Primary: connections open at once beyond this are closed on arrival (the sender retries).
+   * Primary: connections that have not proven themselves, at most; when one more arrives the
+   * oldest of them is closed (a real launch proves itself in well under a millisecond).
    * @default 128
    */
   maxConnections?: number;
+  /**
+   * Primary: launches waiting for their reply (for the window, or the handler), at most; one
+   * more is refused as busy and not delivered.
+   * @default 512
+   */
+  maxPendingLaunches?: number;
   /**
    * Where decisions are logged, with their elapsed milliseconds (electron-log's scope fits).
    * @default a logger that discards everything
@@ -111,8 +124,10 @@ export function resolveOptions(options: ClaimOptions): Settings {
     argv,
     cwd: options.cwd === undefined ? currentDirectory() : directoryOption(options.cwd),
     forwardEnv,
+    handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs, 2000, MAX_TIMER_MS),
     connectionTimeoutMs: positive('connectionTimeoutMs', options.connectionTimeoutMs, 10_000, MAX_TIMER_MS),
     maxConnections: positive('maxConnections', options.maxConnections, 128, Number.MAX_SAFE_INTEGER),
+    maxPendingLaunches: positive('maxPendingLaunches', options.maxPendingLaunches, 512, Number.MAX_SAFE_INTEGER),
     logger: options.logger ?? silentLogger,
   };
 }

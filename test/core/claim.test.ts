@@ -5,8 +5,10 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
 import { type ClaimOptions, HandlerError, InvalidOptionsError, type Launch, type PrimaryInstance, claim } from 'sole-instance';
+import { PROTOCOL_VERSION } from '../../app/single-instance/ipc/protocol.js';
 import { currentPlatform } from '../../app/single-instance/platform/index.js';
-import { HostProcess, RecordingLogger, isolatedTmp, runFixture, runHost, startPrimary, uniqueId } from '../helpers.js';
+import { writeRecord } from '../../app/single-instance/record.js';
+import { HostProcess, RecordingLogger, isolatedTmp, runFixture, runHost, startPrimary, tempDir, uniqueId } from '../helpers.js';
 import { RawClient } from '../ipc/raw-client.js';
 
 before(() => isolatedTmp());
@@ -96,14 +98,15 @@ describe('claim(): handlers and replies', () => {
 });
 
 describe('claim(): release and shutdown', () => {
-  it('release frees the lock, socket and secret; the next claim is primary', async () => {
+  it('release removes the endpoint and the record and frees the lock (its file stays); the next claim is primary', async () => {
     const id = uniqueId('release');
     const { instance } = await primaryFor(id);
-    const dir = path.dirname(instance.endpoint);
-    assert.ok(fs.readdirSync(dir).some((name) => name.startsWith(id)));
+    const places = await currentPlatform.places(id, 'session');
+    const endpoint = instance.endpoint;
+    assert.ok(fs.existsSync(endpoint) && fs.existsSync(places.record) && fs.existsSync(places.lock));
     await instance.release();
     await instance.release();
-    assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith(id)), []);
+    assert.deepEqual([fs.existsSync(path.dirname(endpoint)), fs.existsSync(places.record), fs.existsSync(places.lock)], [false, false, true]);
     const again = await claim({ appId: id });
     assert.equal(again.role, 'primary');
     await (again.role === 'primary' ? again.release() : undefined);
@@ -167,20 +170,21 @@ describe('claim(): the fast path', () => {
 describe('claim(): squatters', () => {
   it('a listener that cannot prove the secret gets nothing but the hello, and the launch fails clearly', async () => {
     const id = uniqueId('squat');
-    const names = await currentPlatform.names(id, 'session');
-    fs.mkdirSync(names.privateDir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(names.secret, Buffer.alloc(32, 7), { mode: 0o600 });
+    const places = await currentPlatform.places(id, 'session');
+    const endpoint = path.join(tempDir('squatter'), 's.sock');
+    currentPlatform.prepareStateDir(places);
+    writeRecord(places.record, { pid: 1, endpoint, secret: Buffer.alloc(32, 7) });
     const received: string[] = [];
     const squatter = net.createServer((socket) => {
       socket.on('data', (chunk) => {
         received.push(chunk.subarray(4).toString());
-        const body = Buffer.from(JSON.stringify({ t: 'welcome', v: 1, pid: 1, nonce: 'n'.repeat(24), mac: 'guess', max: 1 << 20 }));
+        const body = Buffer.from(JSON.stringify({ t: 'welcome', v: PROTOCOL_VERSION, pid: 1, nonce: 'n'.repeat(24), mac: 'guess', max: 1 << 20 }));
         const header = Buffer.alloc(4);
         header.writeUInt32BE(body.length);
         socket.write(Buffer.concat([header, body]));
       });
     });
-    await new Promise<void>((resolve) => squatter.listen(names.endpoint, resolve));
+    await new Promise<void>((resolve) => squatter.listen(endpoint, resolve));
     try {
       const result = await runHost(['--id', id, '--', 'secret-argument']);
       assert.equal(result.code, 1);
@@ -201,10 +205,12 @@ describe('claim(): squatters', () => {
       calls += 1;
     });
     const client = new RawClient(instance.endpoint);
-    client.send({ t: 'hello', v: 1, nonce: 'a'.repeat(24) });
+    client.send({ t: 'hello', v: PROTOCOL_VERSION, nonce: 'a'.repeat(24) });
     await client.waitFor(1);
-    client.send({ t: 'launch', v: 1, mac: 'b'.repeat(44), argv: [], cwd: '/', data: null, pid: 1, env: {} });
+    client.send({ t: 'auth', v: PROTOCOL_VERSION, mac: 'b'.repeat(44) });
+    client.send({ t: 'launch', v: PROTOCOL_VERSION, argv: [], cwd: '/', data: null, pid: 1, env: {} });
     await client.closed;
+    assert.equal(client.received[1]?.t, 'error');
     assert.equal(calls, 0);
     await instance.release();
   });

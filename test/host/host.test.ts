@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { before, describe, it } from 'node:test';
+import { currentPlatform } from '../../app/single-instance/platform/index.js';
 import { HOST, HostProcess, KOFFI_LOADED, REPORT_KOFFI, isolatedTmp, runHost, startPrimary, uniqueId } from '../helpers.js';
 
 let tmp: string;
@@ -151,9 +152,11 @@ describe('host: crashes and hangs', () => {
     const id = uniqueId('hold');
     const primary = await startPrimary(id, ['--hold-ms', '200']);
     const endpoint = primary.lines[0]!.endpoint as string;
+    const places = await currentPlatform.places(id, 'session');
+    assert.ok(fs.existsSync(places.record), 'the record is published');
     assert.equal(await primary.exited, 0);
-    assert.equal(fs.existsSync(endpoint), false, 'socket removed');
-    assert.deepEqual(fs.readdirSync(path.dirname(endpoint)).filter((name) => name.startsWith(id)), []);
+    assert.equal(fs.existsSync(path.dirname(endpoint)), false, 'socket and its directory removed');
+    assert.equal(fs.existsSync(places.record), false, 'record removed');
     const next = await startPrimary(id);
     await next.stop();
   });

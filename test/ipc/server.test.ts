@@ -1,7 +1,7 @@
 /** The primary against hostile or broken peers: it never crashes and the next hand-off works. */
 import * as assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
-import { type PrimaryInstance, claim } from 'sole-instance';
+import { type ClaimOptions, type PrimaryInstance, claim } from 'sole-instance';
 import { PROTOCOL_VERSION, newNonce } from '../../app/single-instance/ipc/protocol.js';
 import { RecordingLogger, isolatedTmp, runHost, uniqueId } from '../helpers.js';
 import { RawClient } from './raw-client.js';
@@ -21,7 +21,7 @@ afterEach(async () => {
   fixture = undefined;
 });
 
-async function startPrimary(options: { connectionTimeoutMs?: number; maxConnections?: number; maxMessageBytes?: number } = {}): Promise<Fixture> {
+async function startPrimary(options: Partial<Pick<ClaimOptions, 'handshakeTimeoutMs' | 'connectionTimeoutMs' | 'maxConnections' | 'maxMessageBytes' | 'maxPendingLaunches'>> = {}): Promise<Fixture> {
   const id = uniqueId('robust');
   const logger = new RecordingLogger();
   const instance = await claim({ appId: id, logger, ...options });
@@ -76,16 +76,16 @@ describe('primary robustness', () => {
     await assertHandOffWorks(current);
   });
 
-  it('an oversized frame: ETOOLARGE with the limit sent back, never a silent drop', async () => {
+  it('a frame over 1 KiB before the proof: ETOOLARGE with the limit sent back, never a silent drop', async () => {
     const current = await startPrimary({ maxMessageBytes: 4096 });
     const client = new RawClient(current.primary.endpoint);
     await client.connected();
-    client.send({ t: 'hello', v: PROTOCOL_VERSION, nonce: newNonce(), padding: 'x'.repeat(10_000) });
+    client.send({ t: 'hello', v: PROTOCOL_VERSION, nonce: newNonce(), padding: 'x'.repeat(2000) });
     await client.closed;
     assert.equal(client.received.length, 1);
     const [error] = client.received;
     assert.equal(error?.t, 'error');
-    assert.match(JSON.stringify(error), /exceeds the 4096-byte limit/);
+    assert.match(JSON.stringify(error), /exceeds the 1024-byte limit/);
     await assertHandOffWorks(current);
   });
 
@@ -98,23 +98,22 @@ describe('primary robustness', () => {
     await assertHandOffWorks(current);
   });
 
-  it('idle connections do not block hand-offs, and the primary closes them at its deadline', async () => {
-    const current = await startPrimary({ connectionTimeoutMs: 300 });
+  it('idle connections do not block hand-offs, and the primary closes them at its handshake deadline', async () => {
+    const current = await startPrimary({ handshakeTimeoutMs: 300 });
     const idle = Array.from({ length: 5 }, () => new RawClient(current.primary.endpoint));
     await Promise.all(idle.map((client) => client.connected()));
     await assertHandOffWorks(current);
     await Promise.all(idle.map((client) => client.closed));
-    await current.logger.waitFor(/idle for 300 ms/);
+    await current.logger.waitFor(/took more than 300 ms to prove itself/);
   });
 
-  it('connections beyond the cap are closed on arrival; a real launch gets through once idle ones expire', async () => {
-    const current = await startPrimary({ connectionTimeoutMs: 400, maxConnections: 2 });
+  it('at the cap of unproven connections, the oldest is closed for a newcomer: a real launch gets through at once', async () => {
+    const current = await startPrimary({ maxConnections: 2 });
     const idle = [new RawClient(current.primary.endpoint), new RawClient(current.primary.endpoint)];
     await Promise.all(idle.map((client) => client.connected()));
-    const extra = new RawClient(current.primary.endpoint);
-    await extra.closed;
-    await current.logger.waitFor(/refused a connection: 2 already open/);
     await assertHandOffWorks(current);
+    await idle[0]!.closed;
+    await current.logger.waitFor(/closed the oldest of 2 connections that have not proven themselves/);
   });
 
   it('a launch with a wrong proof is refused and never reaches the handler', async () => {
@@ -123,7 +122,8 @@ describe('primary robustness', () => {
     client.send({ t: 'hello', v: PROTOCOL_VERSION, nonce: newNonce() });
     const [welcome] = await client.waitFor(1);
     assert.equal(welcome?.t, 'welcome');
-    client.send({ t: 'launch', v: PROTOCOL_VERSION, mac: 'forged', argv: ['evil'], cwd: '/', data: null, pid: 1, env: {} });
+    client.send({ t: 'auth', v: PROTOCOL_VERSION, mac: 'forged' });
+    client.send({ t: 'launch', v: PROTOCOL_VERSION, argv: ['evil'], cwd: '/', data: null, pid: 1, env: {} });
     await client.closed;
     assert.deepEqual(client.received[1], {
       t: 'error',
@@ -142,16 +142,17 @@ describe('primary robustness', () => {
     client.send({ t: 'hello', v: 99, nonce: newNonce() });
     await client.closed;
     assert.equal(client.received[0]?.t, 'error');
-    assert.match(JSON.stringify(client.received[0]), /speaks protocol version 99, this one speaks 1/);
+    assert.match(JSON.stringify(client.received[0]), new RegExp(`speaks protocol version 99, this one speaks ${PROTOCOL_VERSION}`));
     await assertHandOffWorks(current);
   });
 
-  it('a launch before the hello is refused', async () => {
+  it('a launch before the proof is refused', async () => {
     const current = await startPrimary();
     const client = new RawClient(current.primary.endpoint);
-    client.send({ t: 'launch', v: PROTOCOL_VERSION, mac: 'x', argv: [], cwd: '/', data: null, pid: 1, env: {} });
+    client.send({ t: 'hello', v: PROTOCOL_VERSION, nonce: newNonce() });
+    client.send({ t: 'launch', v: PROTOCOL_VERSION, argv: [], cwd: '/', data: null, pid: 1, env: {} });
     await client.closed;
-    assert.match(JSON.stringify(client.received[0]), /unexpected \\"launch\\" message/);
+    assert.match(JSON.stringify(client.received[1]), /unexpected \\"launch\\" message/);
     await assertHandOffWorks(current);
   });
 });

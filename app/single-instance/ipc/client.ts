@@ -1,7 +1,7 @@
 /**
  * The second instance's end of the hand-off: connects to the endpoint, checks the primary's
- * proof before sending anything of the launch, sends the launch with its own proof, and waits
- * for the acknowledgment and then the handler's reply.
+ * proof before sending anything of the launch, sends its own proof with the launch, and on the
+ * primary's ack commits it (the point from which it counts as delivered) and waits for the reply.
  */
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -9,6 +9,7 @@ import {
   EndpointError,
   EndpointNotOursError,
   MessageTooLargeError,
+  NoReplyError,
   PrimaryNotRespondingError,
   ProtocolError,
   errnoCode,
@@ -33,34 +34,39 @@ import {
 export interface HandOffRequest {
   /** Socket path or pipe name. */
   endpoint: string;
-  /** Reads the current secret (after checking where it lives); `undefined` when there is none. */
-  loadSecret(): Buffer | undefined;
+  /** The primary's secret, as it published it. */
+  secret: Buffer;
   /** The launch to hand over. */
   launch: Launch;
   /** Our cap on frames, in bytes. */
   maxMessageBytes: number;
-  /** `performance.now()` by which the primary must have acknowledged. */
+  /** `performance.now()` by which the launch must be committed; past it, it is not delivered. */
   deadline: number;
   /** The whole claim timeout, for the error message. */
   timeoutMs: number;
-  /** How long to wait for the handler's reply after the acknowledgment. */
+  /** How long to wait for the handler's reply after the commit. */
   replyTimeoutMs: number;
   /** Called with the verified primary's pid just before the launch is sent. */
   beforeLaunch(primaryPid: number): void;
 }
 
-/** How a hand-off attempt ended (errors are thrown). */
+/**
+ * How a hand-off attempt ended (errors are thrown). Every outcome but `delivered` means the
+ * launch was not delivered, so another attempt is safe: `absent` (nobody, or nobody ready,
+ * listens; or the primary went away before the commit), `shutdown` (the primary was releasing),
+ * `busy` (the primary holds as many launches as it takes).
+ */
 export type HandOffOutcome =
   | { kind: 'absent'; reason: string }
   | { kind: 'shutdown' }
+  | { kind: 'busy'; detail: string }
   | { kind: 'delivered'; primaryPid: number; reply: JsonValue };
 
 /**
- * Tries once to hand the launch to a primary. Resolves `absent` when nobody (or nobody ready)
- * listens, `shutdown` when the primary was closing before it took the launch, `delivered`
- * with the reply otherwise.
- * @param request - the endpoint, secret reader, launch and deadlines
- * @throws PrimaryNotRespondingError when the deadline passes mid-way
+ * Tries once to hand the launch to a primary.
+ * @param request - the endpoint, secret, launch and deadlines
+ * @throws PrimaryNotRespondingError when the deadline passes before the commit (not delivered)
+ * @throws NoReplyError when the primary took the commit but did not reply (delivered)
  * @throws EndpointNotOursError when the listener fails the proof (nothing is sent to it)
  * @throws MessageTooLargeError when the launch exceeds the primary's or our cap
  */
@@ -78,6 +84,7 @@ class HandOff {
   private readonly socket: net.Socket;
   private readonly reader: FrameReader;
   private readonly nonce = newNonce();
+  /** `welcome`/`ack`: nothing is delivered yet; `reply`: committed, so delivered. */
   private stage: 'welcome' | 'ack' | 'reply' = 'welcome';
   private primaryPid = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -93,7 +100,7 @@ class HandOff {
   }
 
   start(): void {
-    this.arm(this.request.deadline - performance.now(), this.request.timeoutMs, 'no answer to the hand-off');
+    this.arm(this.request.deadline - performance.now(), () => PrimaryNotRespondingError.after(this.request.timeoutMs, this.waitingFor()));
     this.socket.once('connect', () => this.socket.write(encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, nonce: this.nonce })));
     this.socket.on('error', (error) => this.failed(error));
     this.socket.on('close', () => this.lost('closed'));
@@ -112,17 +119,12 @@ class HandOff {
 
   private take(message: Message): void {
     if (message.t === 'error') {
-      if (message.code === 'ESHUTDOWN') {
-        this.settle(() => this.resolve({ kind: 'shutdown' }));
-      } else {
-        this.fail(errorFromWire(message.code, message.message));
-      }
+      this.refused(message.code, message.message);
     } else if (this.stage === 'welcome' && message.t === 'welcome') {
       this.sendLaunch(message);
       this.stage = 'ack';
     } else if (this.stage === 'ack' && message.t === 'ack') {
-      this.stage = 'reply';
-      this.arm(this.request.replyTimeoutMs, this.request.replyTimeoutMs, 'no reply from its handler');
+      this.commit();
     } else if (this.stage === 'reply' && message.t === 'reply') {
       const primaryPid = this.primaryPid;
       this.settle(() => this.resolve({ kind: 'delivered', primaryPid, reply: message.value }));
@@ -131,24 +133,42 @@ class HandOff {
     }
   }
 
-  /** Checks the primary's proof, then sends the launch with ours; nothing of the launch leaves before. */
-  private sendLaunch(welcome: WelcomeMessage): void {
-    const secret = this.request.loadSecret();
-    if (!secret) {
-      throw EndpointNotOursError.listener('no secret exists for it');
+  private refused(code: string, detail: string): void {
+    if (code === 'ESHUTDOWN') {
+      this.settle(() => this.resolve({ kind: 'shutdown' }));
+    } else if (code === 'EBUSY') {
+      this.settle(() => this.resolve({ kind: 'busy', detail }));
+    } else {
+      this.fail(errorFromWire(code, detail));
     }
+  }
+
+  /** Checks the primary's proof, then sends ours and the launch; nothing of the launch leaves before. */
+  private sendLaunch(welcome: WelcomeMessage): void {
+    const { secret } = this.request;
     if (!proofMatches(primaryProof(secret, this.nonce), welcome.mac)) {
       throw EndpointNotOursError.listener('its proof is wrong');
     }
-    const mac = secondaryProof(secret, welcome.nonce, this.nonce);
-    const frame = encodeFrame({ t: 'launch', v: PROTOCOL_VERSION, mac, ...this.request.launch });
+    const frame = encodeFrame({ t: 'launch', v: PROTOCOL_VERSION, ...this.request.launch });
     const limit = Math.min(welcome.max, this.request.maxMessageBytes);
     if (frame.length - HEADER_BYTES > limit) {
       throw MessageTooLargeError.of(frame.length - HEADER_BYTES, limit);
     }
     this.primaryPid = welcome.pid;
     this.request.beforeLaunch(welcome.pid);
-    this.socket.write(frame);
+    const auth = encodeFrame({ t: 'auth', v: PROTOCOL_VERSION, mac: secondaryProof(secret, welcome.nonce, this.nonce) });
+    this.socket.write(Buffer.concat([auth, frame]));
+  }
+
+  /** The primary holds the launch: confirm it. From here on the launch counts as delivered. */
+  private commit(): void {
+    this.stage = 'reply';
+    this.socket.write(encodeFrame({ t: 'commit', v: PROTOCOL_VERSION }));
+    this.arm(this.request.replyTimeoutMs, () => NoReplyError.after(this.request.replyTimeoutMs));
+  }
+
+  private waitingFor(): string {
+    return this.stage === 'welcome' ? 'no answer to the hand-off' : `pid ${this.primaryPid} did not take the launch`;
   }
 
   private failed(error: Error): void {
@@ -160,20 +180,20 @@ class HandOff {
     }
   }
 
+  /** The connection ended: before the commit nothing was delivered (retry); after it, the launch is orphaned. */
   private lost(reason: string): void {
-    if (this.stage === 'welcome') {
-      this.settle(() => this.resolve({ kind: 'absent', reason }));
+    if (this.stage === 'reply') {
+      this.fail(NoReplyError.orphaned(this.primaryPid));
     } else {
-      const step = this.stage === 'ack' ? 'took' : 'answered';
-      this.fail(new ProtocolError(`the running instance closed the connection (${reason}) before it ${step} the launch`));
+      this.settle(() => this.resolve({ kind: 'absent', reason }));
     }
   }
 
-  /** (Re)arms the deadline: past it, the attempt fails as not responding. */
-  private arm(ms: number, waitedMs: number, what: string): void {
+  /** (Re)arms the deadline: past it, the attempt fails with `error()`. */
+  private arm(ms: number, error: () => Error): void {
     clearTimeout(this.timer);
     if (Number.isFinite(ms)) {
-      this.timer = setTimeout(() => this.fail(PrimaryNotRespondingError.after(waitedMs, what)), Math.max(0, ms));
+      this.timer = setTimeout(() => this.fail(error()), Math.max(0, ms));
     }
   }
 

@@ -1,12 +1,22 @@
 /**
  * The wire protocol between a second instance and the primary: length-prefixed JSON frames
  * (4-byte big-endian length, then UTF-8 JSON), a version on every message, and a mutual
- * HMAC proof keyed by a per-user secret that never goes on the wire.
+ * HMAC proof keyed by a secret that never goes on the wire.
  *
- * secondary → `hello {v, nonce}`; primary → `welcome {v, pid, nonce, mac, max}`;
- * secondary checks `mac`, then → `launch {v, mac, argv, cwd, data, pid, env}`;
- * primary checks `mac` → `ack {v}` once the launch is queued, then `reply {v, value}`
- * or, at any step, `error {v, code, message}`.
+ * ```
+ * second instance                          primary
+ * hello {nonce}                      →                                 frames ≤ 1 KiB until `auth`
+ *                                    ←     welcome {pid, nonce', mac, max}   mac = proof of the secret
+ * (checks mac; nothing of the launch leaves before)
+ * auth {mac}, launch {argv, cwd, …}  →     (checks mac, then takes frames up to `max`)
+ *                                    ←     ack                         the launch is held, not delivered
+ * commit                             →     (only now is it delivered: queued for the handler)
+ *                                    ←     reply {value}  or  error {code, message}
+ * ```
+ *
+ * The commit makes delivery exactly-once: a second instance that gave up (its deadline passed
+ * before the ack) never sends it, so its launch is dropped and it may launch again; one that
+ * sent it counts the launch as delivered whatever happens next.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MessageTooLargeError, ProtocolError } from '../errors.js';
@@ -14,9 +24,11 @@ import type { JsonValue } from '../json.js';
 import type { Launch } from '../launch.js';
 
 /** The protocol version this build speaks. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Default cap on one frame's JSON, in bytes (1 MiB). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Cap on frames before the second instance has proven itself: a hello or an auth is far smaller. */
+export const HANDSHAKE_MAX_BYTES = 1024;
 /** Size of the length prefix before each frame's JSON. */
 export const HEADER_BYTES = 4;
 /** Largest frame body the length prefix can announce. */
@@ -35,24 +47,36 @@ export interface WelcomeMessage {
   t: 'welcome';
   v: number;
   pid: number;
-  /** Random challenge the second instance must answer in its launch. */
+  /** Random challenge the second instance must answer in its `auth`. */
   nonce: string;
   /** Proof of the secret over the second instance's nonce. */
   mac: string;
-  /** The primary's frame cap in bytes. */
+  /** The primary's frame cap in bytes, once authenticated. */
   max: number;
 }
 
-/** The launch message: the launch plus the second instance's proof. */
-export interface LaunchMessage extends Launch {
-  t: 'launch';
+/** The second instance's proof of the secret, over both nonces. */
+export interface AuthMessage {
+  t: 'auth';
   v: number;
   mac: string;
 }
 
-/** The primary took the launch (queued for its handler). */
+/** The launch itself, accepted only after a valid `auth`. */
+export interface LaunchMessage extends Launch {
+  t: 'launch';
+  v: number;
+}
+
+/** The primary holds the launch and waits for the commit; nothing is delivered yet. */
 export interface AckMessage {
   t: 'ack';
+  v: number;
+}
+
+/** The second instance still waits: deliver the launch. */
+export interface CommitMessage {
+  t: 'commit';
   v: number;
 }
 
@@ -72,7 +96,7 @@ export interface ErrorMessage {
 }
 
 /** Any protocol message. */
-export type Message = HelloMessage | WelcomeMessage | LaunchMessage | AckMessage | ReplyMessage | ErrorMessage;
+export type Message = HelloMessage | WelcomeMessage | AuthMessage | LaunchMessage | AckMessage | CommitMessage | ReplyMessage | ErrorMessage;
 
 /**
  * Encodes one message as a frame.
@@ -86,40 +110,60 @@ export function encodeFrame(message: Message): Buffer {
   return frame;
 }
 
-/** Splits a byte stream into frames and parses each, refusing frames over a cap. */
+/**
+ * Splits a byte stream into frames and parses each, refusing frames over a cap. Linear in the
+ * bytes received however they are chunked: a frame's body is allocated once its header has
+ * arrived, and each chunk is copied into it once.
+ */
 export class FrameReader {
-  private buffered: Buffer = Buffer.alloc(0);
+  private readonly header = Buffer.alloc(HEADER_BYTES);
+  private headerFilled = 0;
+  private body: Buffer | undefined;
+  private bodyFilled = 0;
 
-  /** @param maxBytes - largest frame body accepted */
-  constructor(private readonly maxBytes: number) {}
+  /** @param limit - largest frame body accepted; may be raised later (see {@link FrameReader.limit}) */
+  constructor(public limit: number) {}
 
   /**
    * Adds received bytes and returns the messages completed by them, in order.
    * @param chunk - bytes just received
-   * @throws MessageTooLargeError as soon as a frame header announces more than the cap
+   * @throws MessageTooLargeError as soon as a frame header announces more than the limit
    * @throws ProtocolError when a frame is not a valid message
    */
   push(chunk: Buffer): Message[] {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
     const messages: Message[] = [];
-    while (this.buffered.length >= HEADER_BYTES) {
-      const size = this.buffered.readUInt32BE(0);
-      if (size > this.maxBytes) {
-        throw MessageTooLargeError.of(size, this.maxBytes);
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (!this.body) {
+        const taken = chunk.copy(this.header, this.headerFilled, offset, offset + HEADER_BYTES - this.headerFilled);
+        this.headerFilled += taken;
+        offset += taken;
+        if (this.headerFilled < HEADER_BYTES) {
+          break;
+        }
+        const size = this.header.readUInt32BE(0);
+        if (size > this.limit) {
+          throw MessageTooLargeError.of(size, this.limit);
+        }
+        this.body = Buffer.allocUnsafe(size);
+        this.bodyFilled = 0;
       }
-      if (this.buffered.length < HEADER_BYTES + size) {
-        break;
+      const taken = chunk.copy(this.body, this.bodyFilled, offset, offset + this.body.length - this.bodyFilled);
+      this.bodyFilled += taken;
+      offset += taken;
+      if (this.bodyFilled === this.body.length) {
+        messages.push(parseMessage(this.body));
+        this.body = undefined;
+        this.headerFilled = 0;
+        this.bodyFilled = 0;
       }
-      const body = this.buffered.subarray(HEADER_BYTES, HEADER_BYTES + size);
-      this.buffered = this.buffered.subarray(HEADER_BYTES + size);
-      messages.push(parseMessage(body));
     }
     return messages;
   }
 
   /** Bytes received that do not yet form a whole frame. */
   get pendingBytes(): number {
-    return this.buffered.length;
+    return this.headerFilled + this.bodyFilled;
   }
 }
 
@@ -155,8 +199,8 @@ type Check = (raw: Record<string, unknown>) => boolean;
 const MESSAGE_CHECKS: Record<string, Check> = {
   hello: (m) => isNonce(m.nonce),
   welcome: (m) => isPid(m.pid) && isNonce(m.nonce) && typeof m.mac === 'string' && isPid(m.max),
+  auth: (m) => typeof m.mac === 'string',
   launch: (m) =>
-    typeof m.mac === 'string' &&
     Array.isArray(m.argv) &&
     m.argv.every((arg) => typeof arg === 'string') &&
     (typeof m.cwd === 'string' || m.cwd === null) &&
@@ -165,6 +209,7 @@ const MESSAGE_CHECKS: Record<string, Check> = {
     isRecord(m.env) &&
     Object.values(m.env).every((value) => typeof value === 'string'),
   ack: () => true,
+  commit: () => true,
   reply: (m) => 'value' in m,
   error: (m) => typeof m.code === 'string' && typeof m.message === 'string',
 };
@@ -196,7 +241,7 @@ export function primaryProof(secret: Buffer, secondaryNonce: string): string {
 }
 
 /**
- * The second instance's proof: HMAC-SHA256 of the primary's nonce (bound to its own).
+ * The second instance's proof (its `auth`): HMAC-SHA256 of the primary's nonce, bound to its own.
  * @param secret - the shared per-user secret
  * @param primaryNonce - the nonce from `welcome`
  * @param secondaryNonce - the nonce the second instance sent in `hello`

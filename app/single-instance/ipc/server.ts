@@ -1,16 +1,21 @@
 /**
  * The primary's end of the hand-off: listens on the endpoint (a Unix domain socket on
  * Linux/macOS, a named pipe on Windows), proves itself to each second instance, checks its
- * proof, and passes the verified launch on. Nothing a peer sends can throw out of here: a
- * malformed, truncated, oversized, slow or idle connection is closed on its own.
+ * proof, and delivers its launch once the second instance commits. Nothing a peer sends can
+ * throw out of here, and what a peer that has not proven itself can cost is bounded: frames of
+ * at most {@link HANDSHAKE_MAX_BYTES}, {@link ServerOptions.handshakeTimeoutMs} to prove itself,
+ * and at most {@link ServerOptions.maxConnections} such peers, the oldest closed when a new one
+ * comes. Proven launches waiting for the handler are bounded on their own
+ * ({@link ServerOptions.maxPendingLaunches}).
  */
 import * as net from 'node:net';
-import { EndpointError, EndpointNotOursError, HandlerError, ProtocolError, SingleInstanceError } from '../errors.js';
+import { BusyError, EndpointError, EndpointNotOursError, HandlerError, ProtocolError, SingleInstanceError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import type { Launch } from '../launch.js';
 import type { Logger } from '../logger.js';
 import {
   FrameReader,
+  HANDSHAKE_MAX_BYTES,
   type LaunchMessage,
   type Message,
   PROTOCOL_VERSION,
@@ -27,25 +32,43 @@ export interface ServerOptions {
   endpoint: string;
   /** The secret behind the proof. */
   secret: Buffer;
-  /** Largest frame accepted, in bytes. */
+  /** Largest frame accepted from a proven second instance, in bytes. */
   maxMessageBytes: number;
-  /** A connection that has not delivered its launch by then is closed. */
+  /** A connection must have proven itself (hello, auth) within this many ms. */
+  handshakeTimeoutMs: number;
+  /** A proven connection must have sent its launch, and then its commit, within this many ms. */
   connectionTimeoutMs: number;
-  /** Connections beyond this many at once are closed on arrival. */
+  /** Connections that have not proven themselves, at most; at the cap the oldest is closed. */
   maxConnections: number;
+  /** Proven launches waiting for their reply, at most; beyond, a launch is refused as busy. */
+  maxPendingLaunches: number;
   /** Where connection-level events are logged. */
   logger: Logger;
-  /** Takes a verified launch; resolves the reply or rejects with the error to send back. */
+  /** Takes a committed launch; resolves the reply or rejects with the error to send back. */
   onLaunch(launch: Launch): Promise<JsonValue>;
 }
 
 /** The primary's listening endpoint. */
 export interface LaunchServer {
   /**
-   * Stops listening and closes every connection: at once where no launch was taken, after
+   * Listens on a new endpoint instead (the old one was deleted); connections already open go on.
+   * @param endpoint - the new socket path or pipe name
+   * @throws EndpointError when it cannot be listened on (the old listener is kept)
+   */
+  relocate(endpoint: string): Promise<void>;
+  /**
+   * Stops listening and closes every connection: at once where no launch was committed, after
    * the reply (or refusal) where one was.
    */
   close(): Promise<void>;
+}
+
+/** The connections of one server, by what they have proven. */
+class Connections {
+  /** Not proven yet, oldest first (a Set iterates in insertion order). */
+  readonly unproven = new Set<Connection>();
+  /** Proven, with a launch on its way, held, or waiting for its reply. */
+  readonly proven = new Set<Connection>();
 }
 
 /**
@@ -53,68 +76,102 @@ export interface LaunchServer {
  * @param options - endpoint, secret, limits and the launch callback
  * @throws EndpointError when the endpoint cannot be listened on
  */
-export function listen(options: ServerOptions): Promise<LaunchServer> {
-  const connections = new Set<Connection>();
-  const server = net.createServer((socket) => {
-    if (connections.size >= options.maxConnections) {
-      options.logger.warn(`refused a connection: ${connections.size} already open`);
-      socket.destroy();
-      return;
+export async function listen(options: ServerOptions): Promise<LaunchServer> {
+  const connections = new Connections();
+  const accept = (socket: net.Socket): void => {
+    if (connections.unproven.size >= options.maxConnections) {
+      const [oldest] = connections.unproven;
+      options.logger.warn(`closed the oldest of ${connections.unproven.size} connections that have not proven themselves`);
+      oldest?.destroy();
     }
-    const connection = new Connection(socket, options);
-    connections.add(connection);
-    socket.once('close', () => connections.delete(connection));
-  });
-  const close = (): Promise<void> =>
-    new Promise((resolve) => {
-      server.close(() => resolve());
-      for (const connection of connections) {
-        connection.closeUnlessAnswering();
-      }
-    });
+    new Connection(socket, options, connections).start();
+  };
+  let server = await listenOn(options.endpoint, accept, options.logger);
+  return {
+    async relocate(endpoint) {
+      const next = await listenOn(endpoint, accept, options.logger);
+      server.close();
+      server = next;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        for (const connection of [...connections.unproven, ...connections.proven]) {
+          connection.closeUnlessAnswering();
+        }
+      }),
+  };
+}
+
+function listenOn(endpoint: string, accept: (socket: net.Socket) => void, logger: Logger): Promise<net.Server> {
+  const server = net.createServer(accept);
   return new Promise((resolve, reject) => {
     server.once('error', (error) => {
-      reject(new EndpointError(`cannot listen on ${options.endpoint}: ${String(error)}`, { cause: error }));
+      reject(new EndpointError(`cannot listen on ${endpoint}: ${String(error)}`, { cause: error }));
     });
-    server.listen(options.endpoint, () => {
+    server.listen(endpoint, () => {
       server.removeAllListeners('error');
-      server.on('error', (error) => options.logger.error(`endpoint error: ${String(error)}`));
-      resolve({ close });
+      server.on('error', (error) => logger.error(`endpoint error: ${String(error)}`));
+      resolve(server);
     });
   });
 }
 
 /** One second instance's connection, from `hello` to the reply. */
 class Connection {
-  private readonly reader: FrameReader;
+  private readonly reader = new FrameReader(HANDSHAKE_MAX_BYTES);
   private readonly nonce = newNonce();
   private peerNonce = '';
-  private stage: 'hello' | 'launch' | 'answering' | 'closing' = 'hello';
-  private readonly deadline: NodeJS.Timeout;
+  private launch: Launch | undefined;
+  private stage: 'hello' | 'auth' | 'launch' | 'commit' | 'answering' | 'closing' = 'hello';
+  private deadline: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: net.Socket,
     private readonly options: ServerOptions,
-  ) {
-    this.reader = new FrameReader(options.maxMessageBytes);
-    this.deadline = setTimeout(() => {
-      options.logger.warn(`closed a connection idle for ${options.connectionTimeoutMs} ms`);
-      socket.destroy();
-    }, options.connectionTimeoutMs);
-    socket.once('close', () => clearTimeout(this.deadline));
-    socket.on('error', (error) => options.logger.debug(`connection error: ${String(error)}`));
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    private readonly connections: Connections,
+  ) {}
+
+  start(): void {
+    this.connections.unproven.add(this);
+    this.arm(this.options.handshakeTimeoutMs, 'to prove itself');
+    this.socket.once('close', () => this.closed());
+    this.socket.on('error', (error) => this.options.logger.debug(`connection error: ${String(error)}`));
+    this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
   }
 
-  /** Closes the connection unless a launch was taken and its reply is still to be sent. */
+  /** Closes the connection at once (it stops counting against the cap now, not when the close completes). */
+  destroy(): void {
+    this.connections.unproven.delete(this);
+    this.socket.destroy();
+  }
+
+  /** Closes the connection unless its launch was committed and its reply is still to be sent. */
   closeUnlessAnswering(): void {
     if (this.stage !== 'answering') {
       this.socket.destroySoon();
     }
   }
 
+  private closed(): void {
+    clearTimeout(this.deadline);
+    this.connections.unproven.delete(this);
+    this.connections.proven.delete(this);
+    if (this.stage === 'commit' && this.launch) {
+      this.options.logger.info(`second instance ${this.launch.pid} gave up before confirming its launch: not delivered`);
+    }
+  }
+
+  private arm(ms: number, what: string): void {
+    clearTimeout(this.deadline);
+    this.deadline = setTimeout(() => {
+      this.options.logger.warn(`closed a connection that took more than ${ms} ms ${what}`);
+      this.socket.destroy();
+    }, ms);
+  }
+
   private receive(chunk: Buffer): void {
-    if (this.stage !== 'hello' && this.stage !== 'launch') {
+    if (this.stage === 'answering' || this.stage === 'closing') {
       return;
     }
     try {
@@ -131,31 +188,59 @@ class Connection {
       this.peerNonce = message.nonce;
       const mac = primaryProof(this.options.secret, this.peerNonce);
       this.send({ t: 'welcome', v: PROTOCOL_VERSION, pid: process.pid, nonce: this.nonce, mac, max: this.options.maxMessageBytes });
-      this.stage = 'launch';
+      this.stage = 'auth';
+    } else if (this.stage === 'auth' && message.t === 'auth') {
+      this.prove(message.mac);
     } else if (this.stage === 'launch' && message.t === 'launch') {
-      this.takeLaunch(message);
-    } else if (this.stage === 'hello' || this.stage === 'launch') {
+      this.hold(message);
+    } else if (this.stage === 'commit' && message.t === 'commit') {
+      this.deliver();
+    } else if (this.stage !== 'answering' && this.stage !== 'closing') {
       throw new ProtocolError(`unexpected "${message.t}" message`);
     }
   }
 
-  private takeLaunch(message: LaunchMessage): void {
-    if (!proofMatches(secondaryProof(this.options.secret, this.nonce, this.peerNonce), message.mac)) {
+  /** Checks the second instance's proof; from now on it may send frames up to the cap. */
+  private prove(mac: string): void {
+    if (!proofMatches(secondaryProof(this.options.secret, this.nonce, this.peerNonce), mac)) {
       throw new EndpointNotOursError('the launch carried a wrong proof');
     }
-    this.stage = 'answering';
-    clearTimeout(this.deadline);
+    this.connections.unproven.delete(this);
+    this.connections.proven.add(this);
+    this.reader.limit = this.options.maxMessageBytes;
+    this.stage = 'launch';
+    this.arm(this.options.connectionTimeoutMs, 'to send its launch');
+  }
+
+  /** Holds the launch and asks the second instance whether it still waits. */
+  private hold(message: LaunchMessage): void {
+    if (this.connections.proven.size > this.options.maxPendingLaunches) {
+      throw BusyError.waiting(this.connections.proven.size - 1);
+    }
     const { argv, cwd, data, pid, env } = message;
-    const replied = this.options.onLaunch({ argv, cwd, data, pid, env });
+    this.launch = { argv, cwd, data, pid, env };
+    this.stage = 'commit';
+    this.arm(this.options.connectionTimeoutMs, 'to confirm its launch');
     this.send({ t: 'ack', v: PROTOCOL_VERSION });
-    replied
+  }
+
+  /** The second instance committed: the launch is delivered, exactly once. */
+  private deliver(): void {
+    const launch = this.launch;
+    if (!launch) {
+      return;
+    }
+    clearTimeout(this.deadline);
+    this.stage = 'answering';
+    this.options
+      .onLaunch(launch)
       .then(
         (value) => this.send({ t: 'reply', v: PROTOCOL_VERSION, value }),
         (error: unknown) => this.sendError(error instanceof SingleInstanceError ? error : HandlerError.failed(error)),
       )
       .finally(() => {
         if (!this.socket.writable) {
-          this.options.logger.warn(`second instance ${pid} left before its reply`);
+          this.options.logger.warn(`second instance ${launch.pid} left before its reply`);
         }
         this.stage = 'closing';
         this.socket.end();

@@ -1,11 +1,10 @@
 /**
- * Linux/macOS lock: `flock(LOCK_EX | LOCK_NB)` through koffi on a file in the private directory.
- * The lock belongs to the open file description, which the kernel closes when the process dies,
- * so a crash never leaves a stale lock. Node opens files with `O_CLOEXEC`, so children do not
- * inherit (and keep alive) the lock.
- *
- * On release the file is unlinked while still locked; a contender that locked an already
- * unlinked file notices (its descriptor's inode no longer matches the path) and retries.
+ * Linux/macOS lock: `flock(LOCK_EX | LOCK_NB)` through koffi on a file in the user's state
+ * directory. The lock belongs to the open file description, which the kernel closes when the
+ * process dies, so a crash never leaves a stale lock. Node opens files with `O_CLOEXEC`, so
+ * children do not inherit (and keep alive) the lock. The file stays when the lock is released:
+ * deleting it would let a contender lock an unlinked file; a contender that locked one anyway
+ * (someone deleted the file meanwhile) notices, as its descriptor no longer matches the path.
  */
 import * as fs from 'node:fs';
 import { LockError } from '../errors.js';
@@ -40,32 +39,51 @@ export class FlockLock implements KernelLock {
   }
 
   tryAcquire(): boolean {
-    for (let round = 0; this.fd === null && round < MAX_RELINKS; round += 1) {
+    this.fd ??= this.lockCurrentFile();
+    return this.fd !== null;
+  }
+
+  isIntact(): boolean {
+    return this.fd !== null && this.isCurrentFile(this.fd);
+  }
+
+  restore(): boolean {
+    const fd = this.lockCurrentFile();
+    if (fd === null) {
+      return false;
+    }
+    if (this.fd !== null) {
+      fs.closeSync(this.fd);
+    }
+    this.fd = fd;
+    return true;
+  }
+
+  release(): void {
+    if (this.fd !== null) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+  }
+
+  /** A descriptor holding the lock on the file now at the path, or `null` when another process holds it. */
+  private lockCurrentFile(): number | null {
+    for (let round = 0; round < MAX_RELINKS; round += 1) {
       const fd = this.openFile();
       if (this.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
         const errno = this.koffi.errno();
         fs.closeSync(fd);
         if (errno === this.koffi.os.errno.EWOULDBLOCK || errno === this.koffi.os.errno.EAGAIN) {
-          return false;
+          return null;
         }
         throw new LockError(`flock(${this.path}) failed with errno ${errno}.`, { osCode: errno });
       }
       if (this.isCurrentFile(fd)) {
-        this.fd = fd;
-      } else {
-        fs.closeSync(fd);
+        return fd;
       }
+      fs.closeSync(fd);
     }
-    return this.fd !== null;
-  }
-
-  release(): void {
-    if (this.fd === null) {
-      return;
-    }
-    fs.rmSync(this.path, { force: true });
-    fs.closeSync(this.fd);
-    this.fd = null;
+    return null;
   }
 
   private openFile(): number {

@@ -46,6 +46,15 @@ export class Win32Mutex implements KernelLock {
     throw new LockError(`WaitForSingleObject(${this.name}) returned ${state}.`, { osCode: this.api.GetLastError() });
   }
 
+  /** A mutex cannot be deleted: what we own stays ours. */
+  isIntact(): boolean {
+    return this.handle !== null;
+  }
+
+  restore(): boolean {
+    return this.tryAcquire();
+  }
+
   release(): void {
     if (!this.handle) {
       return;

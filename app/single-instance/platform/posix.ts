@@ -1,31 +1,143 @@
 /**
- * Linux and macOS: an `flock` lock file, a Unix socket and the secret, all in a private
- * per-user directory. Nothing native is loaded until the lock is needed, so the common
- * double-click (a second instance finding a running primary) never loads the FFI library.
+ * Linux and macOS. The lock file and the record live in the user's state directory under the
+ * home directory the password database gives (so `sudo -E`, a missing `XDG_RUNTIME_DIR` or
+ * another `TMPDIR` change nothing), named for this machine where homes may be shared. Each
+ * primary listens in a fresh private directory on a local file system (`/run/user/<uid>` or the
+ * temp directory), which nobody can create first. Nothing native is loaded until the lock is
+ * needed, so the common double-click never loads the FFI library.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { deriveNames, privateDirFor } from '../names.js';
+import * as path from 'node:path';
+import { EndpointError, errnoCode } from '../errors.js';
+import { derivePlaces, socketPathIn, stateDirFor } from '../names.js';
+import { beaconHeldByUs, holdBeacon } from './beacon.js';
 import { FlockLock } from './flock.js';
-import { ensurePrivateDir, verifyPrivateDir } from './private-dir.js';
-import { readSecret, writeSecret } from './secret.js';
-import type { Platform } from './types.js';
+import type { Endpoint, Platform } from './types.js';
+
+const uid = process.getuid?.() ?? 0;
+
+/** The home directory the password database gives this user (`$HOME` only where there is no entry). */
+function homeDirectory(): string {
+  try {
+    return os.userInfo().homedir;
+  } catch {
+    return os.homedir();
+  }
+}
+
+/** Linux: this machine's id (a home may be shared between machines over NFS); the host name if there is none. */
+function machineId(): string {
+  for (const file of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+    try {
+      const id = fs.readFileSync(file, 'utf8').trim();
+      if (/^[0-9a-f]{32}$/.test(id)) {
+        return id.slice(0, 12);
+      }
+    } catch {
+      // try the next one
+    }
+  }
+  return os.hostname().replace(/[^\w.-]/g, '_');
+}
+
+/** Whether `dir` is a real directory (not a symlink) of this user's. */
+function isOurs(stat: fs.Stats | undefined): stat is fs.Stats {
+  return stat !== undefined && stat.isDirectory() && stat.uid === uid;
+}
+
+/**
+ * The state directory: the usual one, or, when another user's leftover sits in its way (root's,
+ * after a `sudo` run, say), `~/.sole-instance-<uid>`. Every launch of this user makes the same
+ * choice, as it depends only on what is on disk.
+ */
+function usableStateDir(home: string): string {
+  const usual = stateDirFor(process.platform, home);
+  const fallback = path.join(home, `.sole-instance-${uid}`);
+  return [usual, fallback].find(oursOrCreatable) ?? usual;
+}
+
+/** Whether `dir` is ours, or does not exist and its nearest existing ancestor lets us create it. */
+function oursOrCreatable(dir: string): boolean {
+  const stat = fs.lstatSync(dir, { throwIfNoEntry: false });
+  if (stat) {
+    return isOurs(stat);
+  }
+  let ancestor = path.dirname(dir);
+  while (!fs.existsSync(ancestor)) {
+    ancestor = path.dirname(ancestor);
+  }
+  try {
+    fs.accessSync(ancestor, fs.constants.W_OK);
+    return fs.statSync(ancestor).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Where endpoint directories go: the user's runtime directory if it exists and is private, else the temp directory. */
+function runtimeBase(): string {
+  const candidate = process.platform === 'linux' ? `/run/user/${uid}` : os.tmpdir();
+  const stat = fs.lstatSync(candidate, { throwIfNoEntry: false });
+  return isOurs(stat) && (stat.mode & 0o077) === 0 ? candidate : '/tmp';
+}
+
+/** A socket in a new `0700` directory of a random name. */
+function createEndpoint(): Endpoint {
+  for (const base of [runtimeBase(), '/tmp']) {
+    const dir = fs.mkdtempSync(path.join(base, 'sole-instance-'));
+    const socket = socketPathIn(process.platform, dir);
+    if (socket) {
+      return {
+        path: socket,
+        watched: [dir],
+        isIntact: () => fs.lstatSync(socket, { throwIfNoEntry: false })?.isSocket() === true,
+        remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+      };
+    }
+    fs.rmdirSync(dir);
+  }
+  throw new EndpointError('no directory is short enough for a Unix socket path; check that /tmp exists.');
+}
+
+/**
+ * Creates the state directory (`0700`) if needed, and makes sure it is a directory of ours
+ * that only we may enter.
+ */
+function prepareStateDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new EndpointError(`cannot create the state directory ${dir}: ${String(error)}`, { cause: error });
+  }
+  const stat = fs.lstatSync(dir);
+  if (!stat.isDirectory() || stat.uid !== uid) {
+    throw new EndpointError(
+      `${dir} is not a directory of uid ${uid} (it is uid ${stat.uid}'s ${stat.isSymbolicLink() ? 'symlink' : 'entry'}); remove it (as its owner or root) and launch again.`,
+    );
+  }
+  if ((stat.mode & 0o077) !== 0) {
+    try {
+      fs.chmodSync(dir, 0o700);
+    } catch (error) {
+      throw new EndpointError(`cannot make ${dir} private (mode ${(stat.mode & 0o777).toString(8)}): ${errnoCode(error) ?? String(error)}`, { cause: error });
+    }
+  }
+}
 
 /** The Linux/macOS platform. */
 export const posix: Platform = {
-  names(appId, scope) {
-    const user = String(process.getuid?.() ?? 0);
-    const privateDir = privateDirFor(process.platform, process.env, os.homedir(), os.tmpdir(), user);
-    return Promise.resolve(deriveNames(appId, scope, { platform: process.platform, user, session: null, privateDir }));
+  owner: uid,
+  places(appId, scope) {
+    const stateDir = usableStateDir(homeDirectory());
+    const host = process.platform === 'linux' ? machineId() : '';
+    const snap = process.env.SNAP_INSTANCE_NAME ?? null;
+    return Promise.resolve(derivePlaces(appId, scope, { platform: process.platform, user: String(uid), session: null, stateDir, host, snap }));
   },
-  mayBeListening: (names) => fs.existsSync(names.endpoint),
-  preparePrivateDir: (names) => ensurePrivateDir(names.privateDir),
-  readSecret(names) {
-    verifyPrivateDir(names.privateDir);
-    return readSecret(names.secret);
-  },
-  writeSecret: (names) => writeSecret(names.secret),
-  removeEndpoint: (names) => fs.rmSync(names.endpoint, { force: true }),
-  createLock: (names) => FlockLock.open(names.lock),
+  prepareStateDir: (places) => prepareStateDir(places.stateDir),
+  createLock: (places) => FlockLock.open(places.lock),
+  createEndpoint,
+  holdBeacon: (places, logger) => (places.beacon ? holdBeacon(places.beacon, logger) : Promise.resolve(undefined)),
+  rivalAlive: (places) => (places.beacon ? beaconHeldByUs(places.beacon) : Promise.resolve(false)),
   allowForeground: () => false,
 };

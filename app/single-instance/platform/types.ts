@@ -1,33 +1,61 @@
-/** What differs between operating systems, behind two small interfaces: the platform and its kernel lock. */
-import type { InstanceNames, Scope } from '../names.js';
+/** What differs between operating systems, behind small interfaces: the platform, its kernel lock, its endpoints. */
+import type { Logger } from '../logger.js';
+import type { Places, Scope } from '../names.js';
 
 /** A non-blocking, crash-safe kernel lock: the kernel drops it when the owning process dies. */
 export interface KernelLock {
   /** Tries to take the lock without blocking; `true` when we own it (now or already). */
   tryAcquire(): boolean;
-  /** Releases the lock if we own it and frees every OS resource it holds. Idempotent. */
+  /** Whether the lock we hold is still the one at its name (Linux/macOS: its file was neither deleted nor replaced). */
+  isIntact(): boolean;
+  /**
+   * Takes the lock at its name again after its file was deleted, keeping the old one until it
+   * holds the new one; `false` while another process holds the new one.
+   */
+  restore(): boolean;
+  /** Releases the lock if we own it (its file stays) and frees every OS resource it holds. Idempotent. */
   release(): void;
+}
+
+/** An endpoint a primary made: a socket in a fresh private directory, or a pipe of a random name. */
+export interface Endpoint {
+  /** Socket path or pipe name. */
+  readonly path: string;
+  /** Directories whose changes may mean it was deleted (watched while the primary runs). */
+  readonly watched: readonly string[];
+  /** Whether it is still there (a deleted socket file or directory is not). */
+  isIntact(): boolean;
+  /** Removes what is left of it: this primary's own files only. */
+  remove(): void;
+}
+
+/** Something the primary holds until it lets go. */
+export interface Held {
+  close(): void;
 }
 
 /** The operations the claim needs from the operating system, chosen once per process. */
 export interface Platform {
-  /** Every name for an app id and scope. */
-  names(appId: string, scope: Scope): Promise<InstanceNames>;
+  /** The uid the state files must belong to; `undefined` where files have no owner to check (Windows). */
+  readonly owner: number | undefined;
+  /** Where an app id and scope's single instance lives (Linux/macOS: without loading the FFI library). */
+  places(appId: string, scope: Scope): Promise<Places>;
+  /** Creates the state directory if needed and makes sure only its user may use it. */
+  prepareStateDir(places: Places): void;
+  /** A lock backend for those places (loads the FFI library). */
+  createLock(places: Places): Promise<KernelLock>;
+  /** A fresh endpoint nobody could have predicted or created first. */
+  createEndpoint(): Endpoint;
   /**
-   * Whether a primary may be listening. `false` only when it certainly is not (Linux/macOS: no
-   * socket file), which is cheaper than a connect attempt.
+   * Linux: binds the abstract socket name a live primary holds, which no file operation can
+   * remove; `undefined` where there is none or it cannot be held (the reason is logged).
    */
-  mayBeListening(names: InstanceNames): boolean;
-  /** Creates the private directory if needed and verifies it may be used. */
-  preparePrivateDir(names: InstanceNames): void;
-  /** Reads the primary's secret after checking where it lives; `undefined` when there is none. */
-  readSecret(names: InstanceNames): Buffer | undefined;
-  /** Writes a fresh secret (lock owner only) and returns it. */
-  writeSecret(names: InstanceNames): Buffer;
-  /** Removes what is left of a previous endpoint and this one's files (lock owner only). */
-  removeEndpoint(names: InstanceNames): void;
-  /** A lock backend for those names (loads the FFI library). */
-  createLock(names: InstanceNames): Promise<KernelLock>;
+  holdBeacon(places: Places, logger: Logger): Promise<Held | undefined>;
+  /**
+   * Linux: whether a live process of this user holds the beacon (the kernel vouches for its
+   * uid): a primary whose files were deleted, which must stay the only one. `false` elsewhere.
+   */
+  rivalAlive(places: Places): Promise<boolean>;
   /**
    * Lets the primary `pid` take the foreground when it shows its window (Windows'
    * `AllowSetForegroundWindow`); returns whether the OS agreed, `false` where it does not apply.

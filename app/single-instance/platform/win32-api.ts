@@ -37,7 +37,14 @@ export interface Win32Api {
   currentUserSid(): string;
   /** The Terminal Services session id of this process. */
   currentSessionId(): number;
+  /** The user's Local AppData folder, as the known-folder API gives it (never `%LOCALAPPDATA%`). */
+  localAppData(): string;
 }
+
+/** `FOLDERID_LocalAppData`, {F1B32785-6FBA-4FCF-9D55-7B8E7F157091}, as the bytes of a `GUID`. */
+const FOLDERID_LOCAL_APP_DATA = Buffer.from('8527b3f1ba6fcf4f9d557b8e7f157091', 'hex');
+/** `KF_FLAG_DONT_VERIFY`: give the path even if the folder does not exist yet. */
+const KF_FLAG_DONT_VERIFY = 0x4000;
 
 let binding: Promise<Win32Api> | undefined;
 
@@ -51,6 +58,8 @@ function bind(koffi: KoffiModule): Win32Api {
   const kernel32 = koffi.load('kernel32.dll');
   const advapi32 = koffi.load('advapi32.dll');
   const user32 = koffi.load('user32.dll');
+  const shell32 = koffi.load('shell32.dll');
+  const ole32 = koffi.load('ole32.dll');
   const GetLastError = kernel32.func('uint32_t __stdcall GetLastError()');
   const GetCurrentProcess = kernel32.func('void * __stdcall GetCurrentProcess()');
   const GetCurrentProcessId = kernel32.func('uint32_t __stdcall GetCurrentProcessId()');
@@ -106,6 +115,24 @@ function bind(koffi: KoffiModule): Win32Api {
     return session[0] ?? 0;
   };
 
+  const SHGetKnownFolderPath = shell32.func(
+    'int32_t __stdcall SHGetKnownFolderPath(const void *rfid, uint32_t dwFlags, void *hToken, _Out_ void **ppszPath)',
+  );
+  const CoTaskMemFree = ole32.func('void __stdcall CoTaskMemFree(void *pv)');
+
+  const localAppData = (): string => {
+    const folder: Handle[] = [null];
+    const result = SHGetKnownFolderPath(FOLDERID_LOCAL_APP_DATA, KF_FLAG_DONT_VERIFY, null, folder) as number;
+    try {
+      if (result !== 0 || !folder[0]) {
+        throw new LockError(`SHGetKnownFolderPath(LocalAppData) failed with HRESULT 0x${(result >>> 0).toString(16)}; the user's profile is unavailable.`, { osCode: result });
+      }
+      return koffi.decode.string16(folder[0]);
+    } finally {
+      CoTaskMemFree(folder[0]);
+    }
+  };
+
   return {
     CreateMutexW: kernel32.func(
       'void * __stdcall CreateMutexW(void *lpMutexAttributes, int bInitialOwner, const char16_t *lpName)',
@@ -117,5 +144,6 @@ function bind(koffi: KoffiModule): Win32Api {
     AllowSetForegroundWindow: user32.func('int __stdcall AllowSetForegroundWindow(uint32_t dwProcessId)'),
     currentUserSid,
     currentSessionId,
+    localAppData,
   };
 }

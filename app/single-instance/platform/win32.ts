@@ -1,13 +1,14 @@
 /**
- * Windows: ownership of a named kernel mutex, a named pipe, and the secret in the user's
- * profile. The user's SID and session id, which every name carries, come from the Win32 API.
+ * Windows: ownership of a named kernel mutex (which no file operation can remove), a named pipe
+ * of a random name (which nobody can create first), and the record in the user's Local AppData
+ * folder as the known-folder API gives it. The user's SID and session id, which the mutex's name
+ * carries, come from the Win32 API too.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { EndpointError } from '../errors.js';
-import { deriveNames, privateDirFor } from '../names.js';
+import { derivePlaces, stateDirFor } from '../names.js';
 import { Win32Mutex } from './mutex.js';
-import { readSecret, writeSecret } from './secret.js';
 import type { Platform } from './types.js';
 import { type Win32Api, loadWin32Api } from './win32-api.js';
 
@@ -15,22 +16,27 @@ let api: Win32Api | undefined;
 
 /** The Windows platform. */
 export const win32: Platform = {
-  async names(appId, scope) {
+  owner: undefined,
+  async places(appId, scope) {
     api ??= await loadWin32Api();
-    const privateDir = privateDirFor('win32', process.env, os.homedir(), os.tmpdir(), '');
-    return deriveNames(appId, scope, { platform: 'win32', user: api.currentUserSid(), session: api.currentSessionId(), privateDir });
+    const stateDir = stateDirFor('win32', api.localAppData());
+    return derivePlaces(appId, scope, { platform: 'win32', user: api.currentUserSid(), session: api.currentSessionId(), stateDir, host: '', snap: null });
   },
-  mayBeListening: () => true,
-  preparePrivateDir(names) {
+  prepareStateDir(places) {
     try {
-      fs.mkdirSync(names.privateDir, { recursive: true });
+      fs.mkdirSync(places.stateDir, { recursive: true });
     } catch (error) {
-      throw new EndpointError(`cannot create the private directory ${names.privateDir}: ${String(error)}`, { cause: error });
+      throw new EndpointError(`cannot create the state directory ${places.stateDir}: ${String(error)}`, { cause: error });
     }
   },
-  readSecret: (names) => readSecret(names.secret),
-  writeSecret: (names) => writeSecret(names.secret),
-  removeEndpoint: () => undefined,
-  createLock: async (names) => new Win32Mutex(await loadWin32Api(), names.lock),
+  createLock: async (places) => new Win32Mutex(await loadWin32Api(), places.lock),
+  createEndpoint: () => ({
+    path: `\\\\.\\pipe\\sole-instance-${randomBytes(16).toString('hex')}`,
+    watched: [],
+    isIntact: () => true,
+    remove: () => undefined,
+  }),
+  holdBeacon: () => Promise.resolve(undefined),
+  rivalAlive: () => Promise.resolve(false),
   allowForeground: (pid) => (api ? api.AllowSetForegroundWindow(pid) !== 0 : false),
 };

@@ -1,0 +1,85 @@
+/**
+ * Linux: the beacon, an abstract Unix socket name a live primary binds. No file operation can
+ * remove it and the kernel drops it with its owner, so when a primary's files are deleted under
+ * it, a launch that then takes the (re-created) lock file can still tell that a primary lives,
+ * and hand over instead of becoming a second one.
+ *
+ * Abstract names have no permissions: another user could bind ours first, or connect to it.
+ * So the beacon accepts and drops connections and carries nothing, and a launch believes it only
+ * when the kernel says its holder runs as the same user (`SO_PEERCRED`). A name another user
+ * took is ignored: the primary runs without a beacon, which a deletion race could then exploit,
+ * but nobody can stop it from starting.
+ */
+import * as net from 'node:net';
+import type { Logger } from '../logger.js';
+import { loadKoffi } from './koffi.js';
+import type { Held } from './types.js';
+
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_PEERCRED = 17;
+/** `struct ucred { pid_t pid; uid_t uid; gid_t gid; }` */
+const UCRED_BYTES = 12;
+
+/**
+ * Binds the beacon until closed.
+ * @param name - the abstract name, without its leading NUL
+ * @param logger - where a beacon that cannot be held is reported
+ * @returns the held beacon, or `undefined` when the name is taken or refused (snap confinement)
+ */
+export function holdBeacon(name: string, logger: Logger): Promise<Held | undefined> {
+  return new Promise((resolve) => {
+    const server = net.createServer((socket) => socket.destroy());
+    server.once('error', (error) => {
+      logger.warn(`cannot hold the beacon @${name} (${String(error)}): if this app's files are deleted while it runs, a second instance could start`);
+      resolve(undefined);
+    });
+    server.listen(`\0${name}`, () => {
+      server.unref();
+      resolve({ close: () => server.close() });
+    });
+  });
+}
+
+/**
+ * Whether a live process of this user (other than this one) holds the beacon.
+ * @param name - the abstract name, without its leading NUL
+ */
+export async function beaconHeldByUs(name: string): Promise<boolean> {
+  const koffi = await loadKoffi();
+  const libc = koffi.load('libc.so.6');
+  const socket = libc.func('int socket(int domain, int type, int protocol)') as (domain: number, type: number, protocol: number) => number;
+  const connect = libc.func('int connect(int fd, const void *addr, uint32_t len)') as (fd: number, addr: Buffer, len: number) => number;
+  const getsockopt = libc.func('int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *len)') as (
+    fd: number, level: number, option: number, value: Buffer, length: number[]) => number;
+  const close = libc.func('int close(int fd)') as (fd: number) => number;
+  const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return false;
+  }
+  try {
+    const address = abstractAddress(name);
+    if (connect(fd, address, address.length) !== 0) {
+      return false;
+    }
+    const credentials = Buffer.alloc(UCRED_BYTES);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, credentials, [UCRED_BYTES]) !== 0) {
+      return false;
+    }
+    return credentials.readUInt32LE(4) === process.getuid?.() && credentials.readInt32LE(0) !== process.pid;
+  } finally {
+    close(fd);
+  }
+}
+
+/** `struct sockaddr_un` for an abstract name: the family, a NUL, the name (no terminator). */
+function abstractAddress(name: string): Buffer {
+  const bytes = Buffer.from(name, 'utf8');
+  const address = Buffer.alloc(2 + 1 + bytes.length);
+  address.writeUInt16LE(AF_UNIX, 0);
+  bytes.copy(address, 3);
+  return address;
+}
