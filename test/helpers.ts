@@ -176,6 +176,7 @@ export class NodeProcess extends LineProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<number | string>;
   stderr = '';
+  private readonly stderrWaiters: { pattern: RegExp; resolve(): void }[] = [];
 
   /**
    * @param args - node arguments (a script and its arguments)
@@ -186,11 +187,29 @@ export class NodeProcess extends LineProcess {
     this.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString();
+      for (const waiter of this.stderrWaiters.filter((w) => w.pattern.test(this.stderr))) {
+        this.stderrWaiters.splice(this.stderrWaiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
     });
     createInterface({ input: this.child.stdout! }).on('line', (text) => this.addLine(text));
     this.exited = new Promise((resolve) => {
       this.child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
     });
+  }
+
+  /** Resolves once stderr (so far or later) matches `pattern`; rejects if the process exits first. */
+  waitForStderr(pattern: RegExp): Promise<void> {
+    if (pattern.test(this.stderr)) {
+      return Promise.resolve();
+    }
+    const matched = new Promise<void>((resolve) => this.stderrWaiters.push({ pattern, resolve }));
+    const ended = this.exited.then((code) => {
+      if (!pattern.test(this.stderr)) {
+        throw new Error(`exited (${code}) before stderr matched ${pattern}; stderr: ${this.stderr}`);
+      }
+    });
+    return Promise.race([matched, ended]);
   }
 }
 
@@ -243,28 +262,30 @@ export function runFixture(args: string[], options: SpawnOptions = {}): Promise<
 /** A logger that records every message and lets a test wait for one (synchronisation by event). */
 export class RecordingLogger {
   readonly messages: string[] = [];
-  private readonly waiters: { pattern: RegExp; resolve(message: string): void }[] = [];
+  private readonly waiters: { pattern: RegExp; count: number; resolve(message: string): void }[] = [];
 
   readonly debug = (...params: unknown[]): void => this.record(params);
   readonly info = (...params: unknown[]): void => this.record(params);
   readonly warn = (...params: unknown[]): void => this.record(params);
   readonly error = (...params: unknown[]): void => this.record(params);
 
-  /** Resolves with the first message (past or future) matching `pattern`. */
-  waitFor(pattern: RegExp): Promise<string> {
-    const seen = this.messages.find((message) => pattern.test(message));
-    if (seen !== undefined) {
-      return Promise.resolve(seen);
+  /** Resolves with the `count`th message (past or future) matching `pattern`. */
+  waitFor(pattern: RegExp, count = 1): Promise<string> {
+    const seen = this.messages.filter((message) => pattern.test(message));
+    if (seen.length >= count) {
+      return Promise.resolve(seen[count - 1] ?? '');
     }
-    return new Promise((resolve) => this.waiters.push({ pattern, resolve }));
+    return new Promise((resolve) => this.waiters.push({ pattern, count, resolve }));
   }
 
   private record(params: unknown[]): void {
     const message = params.map(String).join(' ');
     this.messages.push(message);
     for (const waiter of this.waiters.filter((w) => w.pattern.test(message))) {
-      this.waiters.splice(this.waiters.indexOf(waiter), 1);
-      waiter.resolve(message);
+      if (this.messages.filter((seen) => waiter.pattern.test(seen)).length >= waiter.count) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(message);
+      }
     }
   }
 }

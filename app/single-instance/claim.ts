@@ -13,7 +13,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PrimaryNotRespondingError } from './errors.js';
+import { BusyError, PrimaryNotRespondingError } from './errors.js';
 import { type HandOffOutcome, handOff } from './ipc/client.js';
 import type { JsonValue } from './json.js';
 import { type Launch, forwardedEnv } from './launch.js';
@@ -47,6 +47,7 @@ const MAX_BACKOFF_MS = 50;
  * @returns `primary` (keep running, register a handler) or `secondary` (exit now)
  * @throws InvalidOptionsError for a bad app id or option
  * @throws PrimaryNotRespondingError when a primary holds the lock but does not take the launch in time (not delivered)
+ * @throws BusyError when the primary kept refusing it, holding as many launches as it takes (not delivered)
  * @throws NoReplyError when the launch was delivered but no reply came
  * @throws EndpointNotOursError, MessageTooLargeError, HandlerError, LockError, EndpointError
  */
@@ -67,6 +68,7 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
   logger.debug(`fast path missed (${describe(outcome)}) after ${elapsed()}`);
   currentPlatform.prepareStateDir(places);
   const lock = await currentPlatform.createLock(places);
+  let busy: string | undefined;
   for (let backoff = FIRST_BACKOFF_MS; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
     if (lock.tryAcquire()) {
       if (!(await currentPlatform.rivalAlive(places))) {
@@ -78,15 +80,18 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
       lock.release();
       logger.warn('took a new lock file, but the primary whose files were deleted still lives: handing over to it');
     }
-    outcome = await attempt();
+    outcome = await attempt().catch((error: unknown) => {
+      throw busy && error instanceof PrimaryNotRespondingError ? new BusyError(busy) : error;
+    });
     if (outcome.kind === 'delivered') {
       logger.info(`handed off to primary ${outcome.primaryPid} after ${elapsed()}`);
       return secondary(outcome.primaryPid, outcome.reply);
     }
+    busy = outcome.kind === 'busy' ? outcome.detail : busy;
     const remaining = deadline - performance.now();
     if (remaining <= 0) {
       logger.error(`no primary took the launch within ${settings.timeoutMs} ms (${describe(outcome)})`);
-      throw PrimaryNotRespondingError.after(settings.timeoutMs, stalled(outcome, places));
+      throw busy ? new BusyError(busy) : PrimaryNotRespondingError.after(settings.timeoutMs, stalled(places));
     }
     logger.debug(`lock held elsewhere, no hand-off yet (${describe(outcome)}); retrying in ${backoff} ms (${elapsed()})`);
     await sleep(Math.min(backoff, remaining));
@@ -130,10 +135,7 @@ function describe(outcome: HandOffOutcome): string {
 }
 
 /** What the user is told a launch waited for, naming the primary where its record does. */
-function stalled(outcome: HandOffOutcome, places: Places): string {
-  if (outcome.kind === 'busy') {
-    return outcome.detail;
-  }
+function stalled(places: Places): string {
   const pid = readRecord(places.record, currentPlatform.owner)?.pid;
   return pid === undefined ? 'the lock is held, but no primary has published where it listens' : `pid ${pid} holds the lock but did not take the launch`;
 }

@@ -181,7 +181,10 @@ export class BusyError extends SingleInstanceError {
    * @param waiting - how many launches wait for the handler
    */
   static waiting(waiting: number): BusyError {
-    return new BusyError(`the running instance already holds ${waiting} launches waiting for its window or handler; this one was not delivered.`);
+    return new BusyError(
+      `the running instance already holds ${waiting} launches waiting for its window or handler; this one was not delivered. ` +
+        'Wait until it has started (or close it if its window never appears) and launch again.',
+    );
   }
 }
 

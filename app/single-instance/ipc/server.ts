@@ -9,6 +9,7 @@
  * ({@link ServerOptions.maxPendingLaunches}).
  */
 import * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { BusyError, EndpointError, EndpointNotOursError, HandlerError, ProtocolError, SingleInstanceError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import type { Launch } from '../launch.js';
@@ -63,12 +64,82 @@ export interface LaunchServer {
   close(): Promise<void>;
 }
 
-/** The connections of one server, by what they have proven. */
+/**
+ * The connections of one server, by what they have proven. Connections that have not proven
+ * themselves share one deadline timer: they arrive in deadline order, so the timer only ever
+ * waits for the oldest, and there is none while there are none.
+ */
 class Connections {
-  /** Not proven yet, oldest first (a Set iterates in insertion order). */
-  readonly unproven = new Set<Connection>();
+  /** Not proven yet, oldest first (a Map iterates in insertion order), with the time each must prove itself by. */
+  private readonly unproven = new Map<Connection, number>();
   /** Proven, with a launch on its way, held, or waiting for its reply. */
   readonly proven = new Set<Connection>();
+  private sweep: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ServerOptions) {}
+
+  /** How many have not proven themselves yet. */
+  get unprovenCount(): number {
+    return this.unproven.size;
+  }
+
+  /** Every connection, proven or not. */
+  all(): Connection[] {
+    return [...this.unproven.keys(), ...this.proven];
+  }
+
+  /** Takes a new connection; at the cap, the oldest unproven one is closed to make room. */
+  admit(connection: Connection): void {
+    if (this.unproven.size >= this.options.maxConnections) {
+      const [oldest] = this.unproven.keys();
+      this.options.logger.warn(`closed the oldest of ${this.unproven.size} connections that have not proven themselves`);
+      oldest?.destroy();
+    }
+    this.unproven.set(connection, performance.now() + this.options.handshakeTimeoutMs);
+    this.arm();
+  }
+
+  /** The connection proved itself. */
+  prove(connection: Connection): void {
+    this.unproven.delete(connection);
+    this.proven.add(connection);
+    this.disarmIfIdle();
+  }
+
+  /** The connection is gone. */
+  forget(connection: Connection): void {
+    this.unproven.delete(connection);
+    this.proven.delete(connection);
+    this.disarmIfIdle();
+  }
+
+  private arm(): void {
+    const [first] = this.unproven.values();
+    if (this.sweep === undefined && first !== undefined) {
+      this.sweep = setTimeout(() => this.expire(), Math.max(0, first - performance.now()));
+    }
+  }
+
+  private disarmIfIdle(): void {
+    if (this.unproven.size === 0) {
+      clearTimeout(this.sweep);
+      this.sweep = undefined;
+    }
+  }
+
+  /** Closes the connections whose time to prove themselves is up, oldest first. */
+  private expire(): void {
+    this.sweep = undefined;
+    const now = performance.now();
+    for (const [connection, deadline] of this.unproven) {
+      if (deadline > now) {
+        break;
+      }
+      this.options.logger.warn(`closed a connection that took more than ${this.options.handshakeTimeoutMs} ms to prove itself`);
+      connection.destroy();
+    }
+    this.arm();
+  }
 }
 
 /**
@@ -77,13 +148,8 @@ class Connections {
  * @throws EndpointError when the endpoint cannot be listened on
  */
 export async function listen(options: ServerOptions): Promise<LaunchServer> {
-  const connections = new Connections();
+  const connections = new Connections(options);
   const accept = (socket: net.Socket): void => {
-    if (connections.unproven.size >= options.maxConnections) {
-      const [oldest] = connections.unproven;
-      options.logger.warn(`closed the oldest of ${connections.unproven.size} connections that have not proven themselves`);
-      oldest?.destroy();
-    }
     new Connection(socket, options, connections).start();
   };
   let server = await listenOn(options.endpoint, accept, options.logger);
@@ -96,7 +162,7 @@ export async function listen(options: ServerOptions): Promise<LaunchServer> {
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
-        for (const connection of [...connections.unproven, ...connections.proven]) {
+        for (const connection of connections.all()) {
           connection.closeUnlessAnswering();
         }
       }),
@@ -120,7 +186,7 @@ function listenOn(endpoint: string, accept: (socket: net.Socket) => void, logger
 /** One second instance's connection, from `hello` to the reply. */
 class Connection {
   private readonly reader = new FrameReader(HANDSHAKE_MAX_BYTES);
-  private readonly nonce = newNonce();
+  private nonce = '';
   private peerNonce = '';
   private launch: Launch | undefined;
   private stage: 'hello' | 'auth' | 'launch' | 'commit' | 'answering' | 'closing' = 'hello';
@@ -133,8 +199,7 @@ class Connection {
   ) {}
 
   start(): void {
-    this.connections.unproven.add(this);
-    this.arm(this.options.handshakeTimeoutMs, 'to prove itself');
+    this.connections.admit(this);
     this.socket.once('close', () => this.closed());
     this.socket.on('error', (error) => this.options.logger.debug(`connection error: ${String(error)}`));
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -142,7 +207,7 @@ class Connection {
 
   /** Closes the connection at once (it stops counting against the cap now, not when the close completes). */
   destroy(): void {
-    this.connections.unproven.delete(this);
+    this.connections.forget(this);
     this.socket.destroy();
   }
 
@@ -155,8 +220,7 @@ class Connection {
 
   private closed(): void {
     clearTimeout(this.deadline);
-    this.connections.unproven.delete(this);
-    this.connections.proven.delete(this);
+    this.connections.forget(this);
     if (this.stage === 'commit' && this.launch) {
       this.options.logger.info(`second instance ${this.launch.pid} gave up before confirming its launch: not delivered`);
     }
@@ -185,10 +249,12 @@ class Connection {
 
   private take(message: Message): void {
     if (this.stage === 'hello' && message.t === 'hello') {
+      this.nonce = newNonce();
       this.peerNonce = message.nonce;
       const mac = primaryProof(this.options.secret, this.peerNonce);
       this.send({ t: 'welcome', v: PROTOCOL_VERSION, pid: process.pid, nonce: this.nonce, mac, max: this.options.maxMessageBytes });
       this.stage = 'auth';
+      this.options.logger.debug('welcomed a connection');
     } else if (this.stage === 'auth' && message.t === 'auth') {
       this.prove(message.mac);
     } else if (this.stage === 'launch' && message.t === 'launch') {
@@ -205,8 +271,7 @@ class Connection {
     if (!proofMatches(secondaryProof(this.options.secret, this.nonce, this.peerNonce), mac)) {
       throw new EndpointNotOursError('the launch carried a wrong proof');
     }
-    this.connections.unproven.delete(this);
-    this.connections.proven.add(this);
+    this.connections.prove(this);
     this.reader.limit = this.options.maxMessageBytes;
     this.stage = 'launch';
     this.arm(this.options.connectionTimeoutMs, 'to send its launch');

@@ -1,0 +1,127 @@
+/**
+ * Exactly-once delivery when the primary misbehaves: a launch fails only when the primary truly
+ * does not take it, a launch whose sender gave up is never delivered, and one the primary took
+ * and then orphaned ends with its own outcome. Real processes; the fixture primary can stop
+ * itself (SIGSTOP) right after it first sends a welcome.
+ */
+import * as assert from 'node:assert/strict';
+import { afterEach, before, describe, it } from 'node:test';
+import { type PrimaryInstance, claim } from 'sole-instance';
+import { FIXTURE, HOST, HostProcess, NodeProcess, RecordingLogger, finished, isolatedTmp, runHost, uniqueId } from '../helpers.js';
+
+before(() => isolatedTmp());
+
+/** Processes a test started, stopped after it whether it passed or not. */
+const started: NodeProcess[] = [];
+const held: PrimaryInstance[] = [];
+afterEach(async () => {
+  for (const process of started.splice(0)) {
+    process.child.kill('SIGKILL');
+    await process.exited;
+  }
+  await Promise.all(held.splice(0).map((primary) => primary.release()));
+});
+
+/** The fixture primary (see test/fixtures/fixture.ts), once it listens. */
+async function fixturePrimary(id: string, flags: string[] = []): Promise<NodeProcess> {
+  const primary = new NodeProcess([FIXTURE, 'primary', JSON.stringify({ appId: id }), ...flags]);
+  started.push(primary);
+  assert.equal((await primary.first()).role, 'primary', primary.stderr);
+  return primary;
+}
+
+/** The argv lines the fixture primary delivered. */
+const delivered = (primary: NodeProcess): unknown[] => primary.lines.filter((line) => 'delivered' in line).map((line) => line.delivered);
+
+describe('a primary that goes away mid-hand-off', () => {
+  it('stopped right after its welcome, then killed: the launch is not lost, it becomes the primary (exit 0)', async () => {
+    const id = uniqueId('welcome-kill');
+    const primary = await fixturePrimary(id, ['--stop-after-welcome']);
+    const launch = new HostProcess(['--id', id, '--', 'survivor']);
+    started.push(launch);
+    await primary.waitForLine((line) => line.stopping === true);
+    primary.child.kill('SIGKILL');
+    assert.equal((await launch.first()).role, 'primary', launch.stderr);
+    assert.equal(await launch.stop(), 0);
+    assert.deepEqual(delivered(primary), []);
+  });
+
+  it('stalled past the deadline: the launch exits 3 and is never delivered; launching again delivers exactly once', async () => {
+    const id = uniqueId('stall');
+    const primary = await fixturePrimary(id, ['--stop-after-welcome']);
+    const gaveUp = await runHost(['--id', id, '--timeout-ms', '600', '--', 'first']);
+    assert.equal(gaveUp.code, 3, gaveUp.stderr);
+    assert.match(gaveUp.stderr, /did not take the launch|not delivered/);
+    primary.child.kill('SIGCONT');
+    const again = await runHost(['--id', id, '--', 'second']);
+    assert.equal(again.code, 0, again.stderr);
+    await primary.waitForLine((line) => 'delivered' in line);
+    primary.child.kill('SIGTERM');
+    await primary.exited;
+    assert.deepEqual(delivered(primary), [[process.execPath, HOST, '--id', id, '--', 'second']]);
+  });
+
+  it('took the launch, then died before replying: the launch ends with its own outcome (exit 4), delivered once', async () => {
+    const id = uniqueId('orphan');
+    const primary = await fixturePrimary(id, ['--never-reply']);
+    const launch = new HostProcess(['--id', id, '--', 'orphaned']);
+    started.push(launch);
+    await primary.waitForLine((line) => 'delivered' in line);
+    primary.child.kill('SIGKILL');
+    const outcome = await finished(launch);
+    assert.equal(outcome.code, 4, outcome.stderr);
+    assert.match(outcome.stderr, /took the launch, then exited before answering/);
+  });
+
+  it('a handler slower than replyTimeoutMs: delivered, and the launch says no reply came (NoReplyError)', async () => {
+    const id = uniqueId('slow-reply');
+    const primary = await fixturePrimary(id, ['--never-reply']);
+    await assert.rejects(claim({ appId: id, replyTimeoutMs: 300 }), (error: unknown) => {
+      assert.equal((error as { code?: string }).code, 'ENOREPLY');
+      assert.match(String(error), /handler did not answer within 300 ms/);
+      return true;
+    });
+    await primary.waitForLine((line) => 'delivered' in line);
+  });
+});
+
+describe('launches waiting for the handler', () => {
+  it('200 launches queued before the handler exists are all delivered, each exactly once', async () => {
+    const id = uniqueId('queue-200');
+    const logger = new RecordingLogger();
+    const primary = await claim({ appId: id, logger });
+    assert.ok(primary.role === 'primary');
+    held.push(primary);
+    const launches = new NodeProcess([FIXTURE, 'launches', JSON.stringify({ appId: id, timeoutMs: 20_000 }), '200']);
+    started.push(launches);
+    await logger.waitFor(/handed over/, 200);
+    const seen: string[] = [];
+    primary.onSecondInstance((launch) => {
+      seen.push(launch.argv[0] ?? '');
+    });
+    const [{ outcomes }] = (await launches.waitForLines(1)) as [{ outcomes: string[] }];
+    assert.deepEqual(outcomes, Array.from({ length: 200 }, () => 'secondary'));
+    assert.equal(new Set(seen).size, 200);
+    assert.equal(seen.length, 200);
+  });
+
+  it('beyond maxPendingLaunches a launch is refused as busy: not delivered, exit 3 naming the cause', async () => {
+    const id = uniqueId('busy');
+    const logger = new RecordingLogger();
+    const primary = await claim({ appId: id, logger, maxPendingLaunches: 2 });
+    assert.ok(primary.role === 'primary');
+    held.push(primary);
+    const waiting = [new HostProcess(['--id', id, '--', 'a']), new HostProcess(['--id', id, '--', 'b'])];
+    started.push(...waiting);
+    await logger.waitFor(/handed over/, 2);
+    const refused = await runHost(['--id', id, '--timeout-ms', '500', '--', 'c']);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /already holds 2 launches waiting/);
+    const seen: string[] = [];
+    primary.onSecondInstance((launch) => {
+      seen.push(launch.argv.at(-1) ?? '');
+    });
+    assert.deepEqual(await Promise.all(waiting.map((host) => host.exited)), [0, 0]);
+    assert.deepEqual(seen.sort(), ['a', 'b']);
+  });
+});
