@@ -1,11 +1,12 @@
 /** Shared helpers of the test suites: real processes and their JSON lines, temp dirs, a recording logger. */
-import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { stateDirFor } from '../app/single-instance/names.js';
+import { type Places, derivePlaces, stateDirFor } from '../app/single-instance/names.js';
+import { machineId } from '../app/single-instance/platform/posix.js';
 
 /** The repository's root (tests run from `dist-test/test/`). */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -15,8 +16,7 @@ export const HOST = path.join(ROOT, 'dist', 'host.js');
 export const FIXTURE = path.join(__dirname, 'fixtures', 'fixture.js');
 /** A `--require` hook that reports on stderr whether koffi was loaded (test/fixtures/report-koffi.ts). */
 export const REPORT_KOFFI = path.join(__dirname, 'fixtures', 'report-koffi.js');
-/** What {@link REPORT_KOFFI} writes to stderr when koffi was loaded. */
-export const KOFFI_LOADED = 'report-koffi: koffi loaded';
+export { KOFFI_LOADED } from './fixtures/koffi-marker.js';
 
 /** A fresh app id, so that suites and cases never share an instance. */
 export function uniqueId(label = 'app'): string {
@@ -68,6 +68,56 @@ export function isolatedTmp(): string {
   process.env.TMPDIR = dir;
   delete process.env.XDG_RUNTIME_DIR;
   return dir;
+}
+
+/** A real user of this machine the suites run processes as (created by .ci/run). */
+export interface TestUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+/**
+ * A test user, when this process can run processes as it (root) and it exists.
+ * @param name - `sole-a` (the app's user in the suites) or `sole-b` (another user)
+ */
+export function testUser(name: 'sole-a' | 'sole-b'): TestUser | undefined {
+  if (process.getuid?.() !== 0) {
+    return undefined;
+  }
+  const entry = spawnSync('getent', ['passwd', name], { encoding: 'utf8' }).stdout.trim().split(':');
+  const [, , uid, gid, , home] = entry;
+  return uid && gid && home ? { name, uid: Number(uid), gid: Number(gid), home } : undefined;
+}
+
+/** Why tests that need the test users cannot run here, or `undefined` when they can; CI must have them. */
+export function testUsersMissing(): string | undefined {
+  const missing = (['sole-a', 'sole-b'] as const).find((name) => !testUser(name));
+  const reason = missing && (process.getuid?.() === 0 ? `user ${missing} does not exist (.ci/run creates it)` : 'needs root to run processes as the test users');
+  if (reason && process.env.CI) {
+    throw new Error(`the suites with real users must run in CI: ${reason}`);
+  }
+  return reason;
+}
+
+/**
+ * Spawn options that run a process as `user`, with the environment a login of theirs has.
+ * @param user - the user
+ * @param env - more environment variables
+ */
+export function asUser(user: TestUser, env: NodeJS.ProcessEnv = {}): SpawnOptions {
+  return { uid: user.uid, gid: user.gid, cwd: user.home, env: { PATH: process.env.PATH, HOME: user.home, USER: user.name, ...env } };
+}
+
+/**
+ * Where `user`'s instance of `appId` lives, derived as that user's own launches derive it.
+ * @param user - the user
+ * @param appId - the app id
+ */
+export function placesOf(user: TestUser, appId: string): Places {
+  const context = { platform: process.platform, user: String(user.uid), session: null, stateDir: stateDirFor(process.platform, user.home), host: machineId(), snap: null };
+  return derivePlaces(appId, 'session', context);
 }
 
 /** The built host and fixture, copied where another user can run them. */

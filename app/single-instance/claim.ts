@@ -66,10 +66,10 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
     return secondary(outcome.primaryPid, outcome.reply);
   }
   logger.debug(`fast path missed (${describe(outcome)}) after ${elapsed()}`);
-  currentPlatform.prepareStateDir(places);
   const lock = await currentPlatform.createLock(places);
   let busy: string | undefined;
   for (let backoff = FIRST_BACKOFF_MS; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
+    currentPlatform.prepareStateDir(places);
     if (lock.tryAcquire()) {
       if (!(await currentPlatform.rivalAlive(places))) {
         logger.info(`lock taken after ${elapsed()}`);

@@ -73,7 +73,13 @@ export class Keeper {
       return;
     }
     this.healing = this.heal()
-      .catch((error: unknown) => this.logger.error(`could not restore what was deleted: ${String(error)}`))
+      .then(() => {
+        this.retryMs = FIRST_RETRY_MS;
+      })
+      .catch((error: unknown) => {
+        this.logger.warn(`could not restore what was deleted yet (${String(error)}); trying again in ${this.retryMs} ms`);
+        this.retryLater();
+      })
       .finally(() => {
         this.healing = undefined;
         if (this.again) {
@@ -109,13 +115,17 @@ export class Keeper {
 
   /** Takes the lock on the re-created lock file; while another launch holds it for a moment, tries again shortly. */
   private restoreLock(): void {
-    clearTimeout(this.retry);
     if (this.published.lock.restore()) {
-      this.retryMs = FIRST_RETRY_MS;
       this.logger.warn(`the lock file ${this.published.places.lock} was deleted; locked a new one`);
       return;
     }
     this.logger.debug(`the new lock file ${this.published.places.lock} is held for a moment; trying again in ${this.retryMs} ms`);
+    this.retryLater();
+  }
+
+  /** Runs a restoration again shortly, backing off while whatever undoes it goes on. */
+  private retryLater(): void {
+    clearTimeout(this.retry);
     this.retry = setTimeout(() => this.schedule(), this.retryMs);
     this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
   }

@@ -7,7 +7,7 @@
  * (someone deleted the file meanwhile) notices, as its descriptor no longer matches the path.
  */
 import * as fs from 'node:fs';
-import { LockError } from '../errors.js';
+import { LockError, errnoCode } from '../errors.js';
 import { type KoffiModule, loadKoffi } from './koffi.js';
 import type { KernelLock } from './types.js';
 
@@ -70,6 +70,9 @@ export class FlockLock implements KernelLock {
   private lockCurrentFile(): number | null {
     for (let round = 0; round < MAX_RELINKS; round += 1) {
       const fd = this.openFile();
+      if (fd === null) {
+        return null;
+      }
       if (this.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
         const errno = this.koffi.errno();
         fs.closeSync(fd);
@@ -86,11 +89,15 @@ export class FlockLock implements KernelLock {
     return null;
   }
 
-  private openFile(): number {
+  /** The lock file, opened (created if needed); `null` when its directory was just deleted. */
+  private openFile(): number | null {
     const { O_RDWR, O_CREAT, O_NOFOLLOW } = fs.constants;
     try {
       return fs.openSync(this.path, O_RDWR | O_CREAT | O_NOFOLLOW, 0o600);
     } catch (error) {
+      if (errnoCode(error) === 'ENOENT') {
+        return null;
+      }
       throw new LockError(`cannot open the lock file ${this.path}: ${String(error)}`, { cause: error });
     }
   }

@@ -27,7 +27,7 @@ function homeDirectory(): string {
 }
 
 /** Linux: this machine's id (a home may be shared between machines over NFS); the host name if there is none. */
-function machineId(): string {
+export function machineId(): string {
   for (const file of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
     try {
       const id = fs.readFileSync(file, 'utf8').trim();
@@ -100,17 +100,30 @@ function createEndpoint(): Endpoint {
   throw new EndpointError('no directory is short enough for a Unix socket path; check that /tmp exists.');
 }
 
+/** Rounds of "the state directory was deleted again right after we created it" before giving up. */
+const MAX_RECREATES = 8;
+
 /**
  * Creates the state directory (`0700`) if needed, and makes sure it is a directory of ours
  * that only we may enter.
  */
 function prepareStateDir(dir: string): void {
-  try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw new EndpointError(`cannot create the state directory ${dir}: ${String(error)}`, { cause: error });
+  for (let round = 0; round < MAX_RECREATES; round += 1) {
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new EndpointError(`cannot create the state directory ${dir}: ${String(error)}`, { cause: error });
+    }
+    const stat = fs.lstatSync(dir, { throwIfNoEntry: false });
+    if (stat) {
+      verifyStateDir(dir, stat);
+      return;
+    }
   }
-  const stat = fs.lstatSync(dir);
+  throw new EndpointError(`the state directory ${dir} is deleted as fast as it is created; stop whatever removes it and launch again.`);
+}
+
+function verifyStateDir(dir: string, stat: fs.Stats): void {
   if (!stat.isDirectory() || stat.uid !== uid) {
     throw new EndpointError(
       `${dir} is not a directory of uid ${uid} (it is uid ${stat.uid}'s ${stat.isSymbolicLink() ? 'symlink' : 'entry'}); remove it (as its owner or root) and launch again.`,
