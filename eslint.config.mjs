@@ -7,6 +7,8 @@ export default tseslint.config(
     rules: {
       'no-console': 'off',
       eqeqeq: 'error',
+      // Leaving properties out by destructuring them beside a rest element is how an object is narrowed.
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
       'prefer-const': 'error',
     },
   },

@@ -1,11 +1,13 @@
-// Builds the package into dist/: one esbuild step for the shipped bundles (CommonJS and ESM,
-// one file per entry) and tsc for the type declarations, copied beside each format.
+// Builds the package into dist/: one esbuild step for the shipped bundles and tsc for the type
+// declarations, copied beside each format.
 //
-//   dist/cjs/{index,electron}.js  + *.d.ts   (package.json: "type": "commonjs")
-//   dist/esm/{index,electron}.js  + *.d.ts   (package.json: "type": "module")
+//   dist/cjs/index.js, electron.js   the bundles (CommonJS); electron.js requires ./index.js
+//   dist/esm/index.js, electron.js   ES module entries that re-export the CommonJS bundles
+//   dist/{cjs,esm}/**/*.d.ts         the declarations, each copy in its folder's module format
 //
-// The `./electron` bundle imports the core through the package's own name, so an app that uses
-// both entries has one copy of the core (one `SingleInstanceError` class, one platform).
+// Both formats run the same code, so an app that both requires and imports the package (its own
+// code one way, a dependency the other) still has one copy of it: one `SingleInstanceError`
+// class, one platform, one koffi.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,54 +17,58 @@ import { build } from 'esbuild';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(root, 'dist');
-const { name } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-const external = ['koffi', 'electron', 'electron-log', 'electron-log/*', name];
+const require = createRequire(import.meta.url);
 
-/** The bundles: the core entry, and the Electron layer that reaches the core only through `name`. */
+/** The bundles: the core entry, and the Electron layer, which reaches the core only through its entry. */
 const entries = [
   { entry: 'index.ts', out: 'index.js' },
-  { entry: 'electron/index.ts', out: 'electron.js', coreAs: name },
+  { entry: 'electron/index.ts', out: 'electron.js', coreExternal: true },
 ];
 
-/** Routes the Electron layer's imports of the core to the package itself, and refuses any other way in. */
-function coreThroughPackageName(packageName) {
-  const core = path.join(root, 'index.ts');
-  return {
-    name: 'core-through-package-name',
-    setup(pluginBuild) {
-      pluginBuild.onResolve({ filter: /^\.\.?\// }, (args) => {
-        const target = path.resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
-        if (target === core) {
-          return { path: packageName, external: true };
-        }
-        if (!target.startsWith(path.join(root, 'electron') + path.sep)) {
-          return { errors: [{ text: `${args.importer} reaches into the core (${args.path}); import it from '../index.js'` }] };
-        }
-        return undefined;
-      });
-    },
-  };
-}
+/** Routes the Electron layer's imports of the core to the core's bundle beside it, and refuses any other way in. */
+const coreBesideIt = {
+  name: 'core-beside-it',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const target = path.resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
+      if (target === path.join(root, 'index.ts')) {
+        return { path: './index.js', external: true };
+      }
+      if (!target.startsWith(path.join(root, 'electron') + path.sep)) {
+        return { errors: [{ text: `${args.importer} reaches into the core (${args.path}); import it from '../index.js'` }] };
+      }
+      return undefined;
+    });
+  },
+};
 
 fs.rmSync(dist, { recursive: true, force: true });
-for (const format of ['cjs', 'esm']) {
-  const outdir = path.join(dist, format);
-  for (const { entry, out, coreAs } of entries) {
-    await build({
-      entryPoints: [path.join(root, entry)],
-      outfile: path.join(outdir, out),
-      bundle: true,
-      platform: 'node',
-      target: 'node24',
-      format,
-      external,
-      plugins: coreAs ? [coreThroughPackageName(coreAs)] : [],
-      logLevel: 'warning',
-    });
-  }
-  fs.writeFileSync(path.join(outdir, 'package.json'), `${JSON.stringify({ type: format === 'cjs' ? 'commonjs' : 'module' })}\n`);
+for (const { entry, out, coreExternal } of entries) {
+  await build({
+    entryPoints: [path.join(root, entry)],
+    outfile: path.join(dist, 'cjs', out),
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    keepNames: true,
+    external: ['koffi', 'electron', 'electron-log', 'electron-log/*'],
+    plugins: coreExternal ? [coreBesideIt] : [],
+    logLevel: 'warning',
+  });
+  const names = Object.keys(require(path.join(dist, 'cjs', out))).sort();
+  const reexports = names.map((name) => `export const ${name} = cjs.${name};`).join('\n');
+  fs.mkdirSync(path.join(dist, 'esm'), { recursive: true });
+  fs.writeFileSync(path.join(dist, 'esm', out), `import cjs from '../cjs/${out}';\n\n${reexports}\n`);
 }
+fs.writeFileSync(path.join(dist, 'cjs', 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
+fs.writeFileSync(path.join(dist, 'esm', 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
 
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
 fs.cpSync(path.join(dist, 'cjs'), path.join(dist, 'esm'), { recursive: true, filter: (file) => fs.statSync(file).isDirectory() || file.endsWith('.d.ts') });
+
+// The package's README is the project's guide, where there is one to take it from.
+const guide = path.join(root, '..', '..', 'README.md');
+if (fs.existsSync(guide)) {
+  fs.copyFileSync(guide, path.join(root, 'README.md'));
+}

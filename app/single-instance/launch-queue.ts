@@ -4,7 +4,7 @@
  * promise) becomes the second instance's reply. The Electron layer holds its launches in one
  * too, until the app has a window.
  */
-import { HandlerError, ShutdownError, SingleInstanceError } from './errors.js';
+import { HandlerError, ShutdownError } from './errors.js';
 import { type JsonValue, jsonProblem } from './json.js';
 import type { Launch } from './launch.js';
 
@@ -85,6 +85,6 @@ export class LaunchQueue<L extends Launch = Launch> {
         }
         pending.resolve(reply);
       })
-      .catch((error: unknown) => pending.reject(error instanceof SingleInstanceError ? error : HandlerError.failed(error)));
+      .catch((error: unknown) => pending.reject(error instanceof HandlerError ? error : HandlerError.failed(error)));
   }
 }

@@ -290,6 +290,7 @@ describe('singleInstance(): second instances', () => {
   const invalid: [string, Record<string, unknown>, RegExp][] = [
     ['an invalid app id', { appId: 'bad/id' }, /cannot hold/],
     ['no app id (there is no default that could differ from the installer\'s)', {}, /`appId` must be a non-empty string/],
+    ['forwardEnv that is not an array', { appId: 'a.b', forwardEnv: 'HOME' }, /`forwardEnv` must be an array/],
   ];
   for (const [name, options, message] of invalid) {
     it(`${name}: an error box and exit code 2, never a rejection`, async () => {

@@ -64,6 +64,18 @@ describe('plain Node, from the installed tarball', () => {
   }
 });
 
+describe('one core, however it is loaded', () => {
+  it('required and imported, the package is one copy: the same error classes, each with its own name', async () => {
+    const result = await finished(new NodeProcess([path.join(project, 'identity.mjs')], { cwd: project }));
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.lines, [{
+      sameClasses: true,
+      names: ['SingleInstanceError', 'HandlerError', 'PrimaryNotRespondingError', 'MessageTooLargeError', 'NoReplyError'],
+      electronEntry: 'function',
+    }]);
+  });
+});
+
 /** One type-check of the consumer (test/package/projects/types/consumer.ts). */
 interface TypesCase {
   typescript: TypeScriptName;

@@ -12,6 +12,7 @@ import type { App, Dialog, Event } from 'electron';
 import {
   type ClaimOptions,
   type Handler,
+  InvalidOptionsError,
   type JsonValue,
   type Launch as CoreLaunch,
   type Logger,
@@ -112,34 +113,57 @@ export const ACTIVATION_ENV: readonly string[] = ['XDG_ACTIVATION_TOKEN', 'DESKT
  * In a second instance it hands the launch over, calls `onHandedOver`, exits with `app.exit()`
  * and never settles. When the launch cannot be delivered (or the options are wrong) it logs,
  * shows an error box and exits with the code of `exitCodeFor` (3: the running instance did
- * not answer). Only the primary's call resolves; it never rejects.
+ * not take the launch). Only the primary's call resolves; it rejects only when `app` itself
+ * is missing (there is then nothing to exit through).
  * @param options - Electron objects, app id and handlers
  */
 export async function singleInstance(options: SingleInstanceOptions): Promise<ElectronPrimary> {
-  const { app, dialog, onHandedOver, logger: given, ...claimOptions } = options;
+  const { app, dialog } = options;
   const inbox = new LaunchInbox(app);
-  const logger = given ?? (await defaultLogger());
-  const exitWith = (code: number): Promise<never> => {
-    app.exit(code);
-    return new Promise<never>(() => undefined);
-  };
+  let logger: Logger | undefined = options.logger;
   try {
-    const forwardEnv = [...ACTIVATION_ENV, ...(claimOptions.forwardEnv ?? [])];
-    const instance = await claim({ ...claimOptions, forwardEnv, logger });
+    logger ??= await defaultLogger();
+    inbox.logger = logger;
+    const instance = await claim({ ...claimOptionsOf(options), logger });
     if (instance.role === 'primary') {
-      return primary(instance, inbox, options, logger);
+      return primary(instance, inbox, options);
     }
     logger.info(`handed over to the running instance (pid ${instance.primaryPid}); exiting`);
-    const code = await onHandedOver?.({ primaryPid: instance.primaryPid, reply: instance.reply });
-    return await exitWith(code ?? ExitCode.ok);
+    const code = await options.onHandedOver?.({ primaryPid: instance.primaryPid, reply: instance.reply });
+    return await exitWith(app, code ?? ExitCode.ok);
   } catch (error) {
-    logger.error(describe(error));
-    dialog.showErrorBox(`${app.getName()} cannot start`, describe(error));
-    return exitWith(exitCodeFor(error));
+    report(() => logger?.error(describe(error)));
+    report(() => dialog.showErrorBox(`${app.getName()} cannot start`, describe(error)));
+    return exitWith(app, exitCodeFor(error));
   }
 }
 
-function primary(instance: PrimaryInstance, inbox: LaunchInbox, options: SingleInstanceOptions, logger: Logger): ElectronPrimary {
+/** The options `claim()` takes, with the activation variables always forwarded. */
+function claimOptionsOf(options: SingleInstanceOptions): ClaimOptions {
+  const { app, dialog, scheme, onSecondInstance, onHandedOver, platform, logger, ...claimOptions } = options;
+  const extra: unknown = claimOptions.forwardEnv ?? [];
+  if (!Array.isArray(extra)) {
+    throw new InvalidOptionsError('`forwardEnv` must be an array of variable names.');
+  }
+  return { ...claimOptions, forwardEnv: [...ACTIVATION_ENV, ...(extra as string[])] };
+}
+
+/** Exits the app with `code`; never settles. */
+function exitWith(app: AppLike, code: number): Promise<never> {
+  app.exit(code);
+  return new Promise<never>(() => undefined);
+}
+
+/** Runs a step of reporting a failure; a failure of the report itself must not stop the exit. */
+function report(step: () => void): void {
+  try {
+    step();
+  } catch {
+    // The process exits right after; there is nowhere left to report to.
+  }
+}
+
+function primary(instance: PrimaryInstance, inbox: LaunchInbox, options: SingleInstanceOptions): ElectronPrimary {
   const { app, scheme, onSecondInstance, platform = process.platform } = options;
   instance.onSecondInstance((launch) =>
     inbox.receive({ ...launch, source: 'second-instance', url: scheme ? extractDeepLink(launch.argv, scheme) : null }),
@@ -156,7 +180,7 @@ function primary(instance: PrimaryInstance, inbox: LaunchInbox, options: SingleI
     endpoint: instance.endpoint,
     setWindow(next) {
       window = next;
-      inbox.open(present, logger);
+      inbox.open(present);
     },
     release: async () => {
       inbox.close();

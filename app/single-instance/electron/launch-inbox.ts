@@ -11,7 +11,9 @@ import type { AppLike, Launch } from './index.js';
 /** Launches held until the app opens the inbox. */
 export class LaunchInbox {
   private readonly queue = new LaunchQueue<Launch>();
-  private logger: Logger | undefined;
+  private opened = false;
+  /** Where a launch that cannot be delivered to anyone (an OS launch) is reported. */
+  logger: Logger | undefined;
 
   /** @param app - Electron's `app`, whose `open-url` and `open-file` events are taken from now on */
   constructor(app: AppLike) {
@@ -37,16 +39,18 @@ export class LaunchInbox {
   /**
    * Opens the inbox (once): what waits is delivered now, in order, and later launches at once.
    * @param deliver - hands a launch to the app
-   * @param logger - where a failed delivery of an OS launch (which has no sender to tell) is logged
    */
-  open(deliver: Handler<Launch>, logger: Logger): void {
-    if (!this.logger) {
-      this.logger = logger;
+  open(deliver: Handler<Launch>): void {
+    if (!this.opened) {
+      this.opened = true;
       this.queue.setHandler(deliver);
     }
   }
 
-  /** Refuses waiting hand-offs (their senders then start a new primary) and every later launch. */
+  /**
+   * Refuses waiting launches and every later one: hand-offs' senders then start a new primary;
+   * links and files macOS opened are reported as not delivered.
+   */
   close(): void {
     this.queue.close();
   }
