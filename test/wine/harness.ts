@@ -15,7 +15,8 @@ export const RUN_DIR = path.join(CACHE, 'run');
 export const NODE_EXE = path.join(CACHE, 'node', 'package', 'bin', 'node.exe');
 const WINE = '/usr/lib/wine/wine64';
 const WINESERVER = '/usr/lib/wine/wineserver64';
-const PREFIX = path.join(CACHE, 'prefix');
+/** The private Windows 10 prefix (its C: drive is `drive_c`). */
+export const PREFIX = path.join(CACHE, 'prefix');
 const LOGS = path.join(CACHE, 'logs');
 
 /** The environment every Wine process gets: our own prefix, Wine's debug output off. */
@@ -47,6 +48,15 @@ export function stageBuild(): void {
 /** Stops our own prefix's wineserver (and with it only our prefix's processes). */
 export function stopWineServer(): void {
   spawnSync(WINESERVER, ['-k'], { env: WINE_ENV, stdio: 'ignore' });
+}
+
+/** A Windows path on the prefix's C: drive as a Unix path, for the tests to reach it. */
+export function unixPathOf(windowsPath: string): string {
+  const match = /^C:\\(.*)$/i.exec(windowsPath);
+  if (!match) {
+    throw new Error(`${windowsPath} is not on drive C:`);
+  }
+  return path.join(PREFIX, 'drive_c', ...(match[1] ?? '').split('\\'));
 }
 
 /** A Unix path as the Windows processes see it (Wine's Z: drive). */

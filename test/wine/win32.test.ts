@@ -9,22 +9,22 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { uniqueId } from '../helpers.js';
-import { RUN_DIR, type WineProcess, harnessMissing, runWineFixture, stageBuild, stopWineServer, wineFixture, wineHost, windowsPath } from './harness.js';
+import { RUN_DIR, type WineProcess, harnessMissing, runWineFixture, stageBuild, stopWineServer, unixPathOf, wineFixture, wineHost, windowsPath } from './harness.js';
 
 const missing = harnessMissing();
 if (missing && process.env.CI) {
   throw new Error(`the Windows suite must run in CI: ${missing}`);
 }
 
-async function startPrimary(id: string, extra: string[] = []): Promise<WineProcess> {
-  const host = wineHost(['--id', id, ...extra]);
+async function startPrimary(id: string, extra: string[] = [], env?: Record<string, string>): Promise<WineProcess> {
+  const host = wineHost(['--id', id, ...extra], undefined, env);
   const line = await host.first();
   assert.equal(line.role, 'primary', JSON.stringify(line));
   return host;
 }
 
-async function handOff(id: string, extra: string[] = [], cwd?: string) {
-  const host = wineHost(['--id', id, ...extra], cwd);
+async function handOff(id: string, extra: string[] = [], cwd?: string, env?: Record<string, string>) {
+  const host = wineHost(['--id', id, ...extra], cwd, env);
   const code = await host.exited;
   return { code, lines: host.lines, stderr: host.stderr, host };
 }
@@ -135,12 +135,54 @@ describe('Windows backend under Wine', { skip: missing }, () => {
     await primary.stop();
   });
 
-  it('names for both scopes are accepted by the kernel: Local\\ and Global\\ mutexes, per-session pipe', async () => {
+  it('the pipe name is unpredictable: random for each primary, carrying neither the app id nor the user', async () => {
+    const id = uniqueId('w-pipe');
+    const endpoints: string[] = [];
+    for (let run = 0; run < 2; run += 1) {
+      const primary = await startPrimary(id);
+      endpoints.push(String((await primary.first()).endpoint));
+      await primary.stop();
+    }
+    assert.notEqual(endpoints[0], endpoints[1]);
+    for (const endpoint of endpoints) {
+      assert.match(endpoint, /^\\\\\.\\pipe\\sole-instance-[0-9a-f]{32}$/);
+      assert.doesNotMatch(endpoint, /w-pipe|S-1-5/);
+    }
+  });
+
+  it('the record (pipe name and secret) lives in the known Local AppData folder, whatever %LOCALAPPDATA% says', async () => {
+    const id = uniqueId('w-known');
+    const elsewhere = windowsPath(fs.mkdtempSync(path.join(RUN_DIR, 'appdata-')));
+    const primary = await startPrimary(id, [], { LOCALAPPDATA: elsewhere });
+    const places = await runWineFixture(['places', id, 'session']);
+    const record = String(places.lines[0]?.record);
+    assert.equal(places.lines[0]?.recordExists, true, places.stderr);
+    assert.match(record, /^C:\\users\\[^\\]+\\AppData\\Local\\sole-instance\\/i);
+    assert.ok(!record.startsWith(elsewhere), 'not under %LOCALAPPDATA%');
+    const launch = await handOff(id, [], undefined, { LOCALAPPDATA: windowsPath(RUN_DIR) });
+    assert.equal(launch.code, 0, launch.stderr);
+    assert.equal(launch.lines[0]?.primaryPid, (await primary.first()).pid);
+    await primary.stop();
+  });
+
+  it('the record deleted under a running primary is restored at once; the next launch hands over', async () => {
+    const id = uniqueId('w-heal');
+    const primary = await startPrimary(id, [], { SINGLE_INSTANCE_LOG: '1' });
+    const places = await runWineFixture(['places', id, 'session']);
+    fs.rmSync(unixPathOf(String(places.lines[0]?.record)));
+    const launch = await handOff(id);
+    assert.equal(launch.code, 0, launch.stderr);
+    assert.equal(launch.lines[0]?.primaryPid, (await primary.first()).pid);
+    assert.match(primary.stderr, /restored the record/);
+    await primary.stop();
+  });
+
+  it('names for both scopes are accepted by the kernel: Local\\ and Global\\ mutexes, a pipe each', async () => {
     const id = uniqueId('w-scopes');
     const session = await startPrimary(id, ['--scope', 'session']);
     const user = await startPrimary(id, ['--scope', 'user']);
     assert.notEqual((await session.first()).endpoint, (await user.first()).endpoint);
-    assert.match(String((await session.first()).endpoint), /^\\\\\.\\pipe\\test\.w-scopes\..*-S-1-5-[\d-]+-\d+$/);
+    assert.match(String((await session.first()).endpoint), /^\\\\\.\\pipe\\sole-instance-[0-9a-f]{32}$/);
     for (const scope of ['session', 'user']) {
       const result = await handOff(id, ['--scope', scope]);
       assert.equal(result.code, 0, result.stderr);
