@@ -51,7 +51,6 @@ for (const { entry, out, coreExternal } of entries) {
     platform: 'node',
     target: 'node24',
     format: 'cjs',
-    keepNames: true,
     external: ['koffi', 'electron', 'electron-log', 'electron-log/*'],
     plugins: coreExternal ? [coreBesideIt] : [],
     logLevel: 'warning',

@@ -28,6 +28,8 @@ export interface SingleInstanceErrorOptions {
 
 /** Base class of every error this package throws. */
 export class SingleInstanceError extends Error {
+  /** The class's name, spelled out so that no bundler's renaming can change it. */
+  override name = 'SingleInstanceError';
   /** Machine-readable reason. */
   readonly code: SingleInstanceErrorCode;
   /** The operating system's error code (`errno` name or Win32 error number) where one caused it. */
@@ -42,7 +44,6 @@ export class SingleInstanceError extends Error {
    */
   constructor(code: SingleInstanceErrorCode, detail: string, options: SingleInstanceErrorOptions = {}) {
     super(`single-instance: ${detail}`, { cause: options.cause });
-    this.name = new.target.name;
     this.code = code;
     this.osCode = options.osCode ?? errnoCode(options.cause);
     this.detail = detail;
@@ -51,6 +52,7 @@ export class SingleInstanceError extends Error {
 
 /** The app id or an option is invalid: a programming error to fix in the call. */
 export class InvalidOptionsError extends SingleInstanceError {
+  override name = 'InvalidOptionsError';
   /** @param detail - which option is wrong and what it accepts */
   constructor(detail: string) {
     super('EINVALID', detail);
@@ -59,6 +61,7 @@ export class InvalidOptionsError extends SingleInstanceError {
 
 /** A primary holds the lock but did not take the launch before the deadline; nothing was delivered. */
 export class PrimaryNotRespondingError extends SingleInstanceError {
+  override name = 'PrimaryNotRespondingError';
   /** @param detail - how long the launch waited and for what */
   constructor(detail: string) {
     super('ETIMEOUT', detail);
@@ -79,6 +82,7 @@ export class PrimaryNotRespondingError extends SingleInstanceError {
 
 /** A message is larger than the agreed cap. */
 export class MessageTooLargeError extends SingleInstanceError {
+  override name = 'MessageTooLargeError';
   /** @param detail - the size, the cap and what to do */
   constructor(detail: string) {
     super('ETOOLARGE', detail);
@@ -98,6 +102,7 @@ export class MessageTooLargeError extends SingleInstanceError {
 
 /** Something answers on our endpoint but cannot prove it is our app's primary (or our launch failed its proof). */
 export class EndpointNotOursError extends SingleInstanceError {
+  override name = 'EndpointNotOursError';
   /** @param detail - what failed in the proof */
   constructor(detail: string) {
     super('ENOTOURS', detail);
@@ -117,6 +122,7 @@ export class EndpointNotOursError extends SingleInstanceError {
 
 /** The kernel lock could not be created or queried. */
 export class LockError extends SingleInstanceError {
+  override name = 'LockError';
   /**
    * @param detail - what failed and what to do
    * @param options - the OS error code and cause
@@ -128,6 +134,7 @@ export class LockError extends SingleInstanceError {
 
 /** The private directory, socket, pipe or secret could not be used. */
 export class EndpointError extends SingleInstanceError {
+  override name = 'EndpointError';
   /**
    * @param detail - what failed and what to do
    * @param options - the OS error code and cause
@@ -139,6 +146,7 @@ export class EndpointError extends SingleInstanceError {
 
 /** The peer sent something that is not valid protocol. */
 export class ProtocolError extends SingleInstanceError {
+  override name = 'ProtocolError';
   /** @param detail - what was wrong with the peer's message */
   constructor(detail: string) {
     super('EPROTOCOL', detail);
@@ -147,6 +155,7 @@ export class ProtocolError extends SingleInstanceError {
 
 /** The primary's handler threw; the detail is the message it threw with. */
 export class HandlerError extends SingleInstanceError {
+  override name = 'HandlerError';
   /** @param detail - what the handler failed with */
   constructor(detail: string) {
     super('EHANDLER', detail);
@@ -163,6 +172,7 @@ export class HandlerError extends SingleInstanceError {
 
 /** The primary was shutting down before it could take the launch (its sender starts a new primary). */
 export class ShutdownError extends SingleInstanceError {
+  override name = 'ShutdownError';
   /** @param detail - what happened */
   constructor(detail = 'the running instance is shutting down; launch again to start a new one.') {
     super('ESHUTDOWN', detail);
@@ -171,6 +181,7 @@ export class ShutdownError extends SingleInstanceError {
 
 /** The primary holds as many launches waiting for its handler as it takes; this one was not delivered. */
 export class BusyError extends SingleInstanceError {
+  override name = 'BusyError';
   /** @param detail - how many launches wait */
   constructor(detail: string) {
     super('EBUSY', detail);
@@ -194,6 +205,7 @@ export class BusyError extends SingleInstanceError {
  * acted on the launch; launching again may repeat it.
  */
 export class NoReplyError extends SingleInstanceError {
+  override name = 'NoReplyError';
   /** @param detail - what happened after the delivery */
   constructor(detail: string) {
     super('ENOREPLY', detail);

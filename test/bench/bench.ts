@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as lockfile from 'proper-lockfile';
 import { claim } from 'sole-instance';
+import { currentPlatform } from '../../app/single-instance/platform/index.js';
 import { FIXTURE, NodeProcess, ROOT, isolatedTmp, startPrimary, uniqueId } from '../helpers.js';
 import { harnessMissing, stageBuild, stopWineServer, wineHost, wineNode } from '../wine/harness.js';
 import { type Run, bareNode, bareStorm, host, median, quantile, storm, timeNode } from './measure.js';
@@ -40,8 +41,7 @@ const walls = (runs: Run[]): number[] => runs.map((run) => run.ms);
 async function launches(): Promise<void> {
   const id = uniqueId('bench-handoff');
   const running = await startPrimary(id);
-  const endpoint = String(running.lines[0]?.endpoint);
-  const floorArgs = [path.join(__dirname, 'floor-client.js'), endpoint, endpoint.replace(/\.sock$/, '.key')];
+  const floorArgs = [path.join(__dirname, 'floor-client.js'), (await currentPlatform.places(id, 'session')).record];
   const primaryId = uniqueId('bench-primary');
   const bare: Run[] = [];
   const floor: Run[] = [];
@@ -92,6 +92,30 @@ async function launches(): Promise<void> {
     row('previous build: new primary', ms(primaryMs), times(primaryMs / base), '');
     row('this build ÷ previous build (second instance / new primary)', '', `${times(median(walls(secondary)) / secondaryMs)} / ${times(median(walls(primary)) / primaryMs)}`, '≤ ×1.00');
   }
+}
+
+/** Hand-off time with 1000 hostile connections open (reopened as fast as the primary closes them) against a quiet one, interleaved. */
+async function underFlood(): Promise<void> {
+  const quietId = uniqueId('bench-quiet');
+  const floodedId = uniqueId('bench-flooded');
+  const quiet = await startPrimary(quietId);
+  const flooded = await startPrimary(floodedId);
+  const attacker = new NodeProcess([FIXTURE, 'flood', String(flooded.lines[0]?.endpoint), '1000', 'idle']);
+  await attacker.first();
+  const calm: Run[] = [];
+  const stormy: Run[] = [];
+  for (let index = 0; index < Math.min(RUNS, 20); index += 1) {
+    calm.push(await host(['--id', quietId]));
+    stormy.push(await host(['--id', floodedId]));
+  }
+  await attacker.stop('SIGKILL');
+  await Promise.all([quiet.stop(), flooded.stop()]);
+  if ([...calm, ...stormy].some((run) => run.lines[0]?.role !== 'secondary')) {
+    throw new Error('a launch did not hand over');
+  }
+  const [calmMs, stormyMs] = [median(walls(calm)), median(walls(stormy))];
+  results.underFlood = { hostileConnections: 1000, quietMedianMs: calmMs, floodedMedianMs: stormyMs, floodedP95Ms: quantile(walls(stormy), 0.95) };
+  row('hand-off with 1000 hostile connections open (vs quiet, same run)', `${ms(stormyMs)} (p95 ${ms(quantile(walls(stormy), 0.95))}) vs ${ms(calmMs)}`, times(stormyMs / calmMs), '≤ ×2 of quiet');
 }
 
 /** N launches started together vs N bare starts started together. */
@@ -258,7 +282,7 @@ async function main(): Promise<void> {
   isolatedTmp();
   results.machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, platform: `${os.type()} ${os.release()}`, date: new Date().toISOString() };
   console.error(`benchmark on ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.version}`);
-  for (const section of [launches, storms, throughput, idle, properLockfile, wine]) {
+  for (const section of [launches, underFlood, storms, throughput, idle, properLockfile, wine]) {
     console.error(`${section.name}…`);
     await section();
   }

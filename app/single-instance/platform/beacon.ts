@@ -44,18 +44,35 @@ export function holdBeacon(name: string, logger: Logger): Promise<Held | undefin
   });
 }
 
+/** The libc calls the probe makes. */
+interface SocketCalls {
+  socket(domain: number, type: number, protocol: number): number;
+  connect(fd: number, address: Buffer, length: number): number;
+  getsockopt(fd: number, level: number, option: number, value: Buffer, length: number[]): number;
+  close(fd: number): number;
+}
+
+let calls: SocketCalls | undefined;
+
+function socketCalls(): SocketCalls {
+  if (!calls) {
+    const libc = loadKoffi().load('libc.so.6');
+    calls = {
+      socket: libc.func('int socket(int domain, int type, int protocol)'),
+      connect: libc.func('int connect(int fd, const void *addr, uint32_t len)'),
+      getsockopt: libc.func('int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *len)'),
+      close: libc.func('int close(int fd)'),
+    };
+  }
+  return calls;
+}
+
 /**
  * Whether a live process of this user (other than this one) holds the beacon.
  * @param name - the abstract name, without its leading NUL
  */
-export async function beaconHeldByUs(name: string): Promise<boolean> {
-  const koffi = await loadKoffi();
-  const libc = koffi.load('libc.so.6');
-  const socket = libc.func('int socket(int domain, int type, int protocol)') as (domain: number, type: number, protocol: number) => number;
-  const connect = libc.func('int connect(int fd, const void *addr, uint32_t len)') as (fd: number, addr: Buffer, len: number) => number;
-  const getsockopt = libc.func('int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *len)') as (
-    fd: number, level: number, option: number, value: Buffer, length: number[]) => number;
-  const close = libc.func('int close(int fd)') as (fd: number) => number;
+export function beaconHeldByUs(name: string): boolean {
+  const { socket, connect, getsockopt, close } = socketCalls();
   const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     return false;

@@ -17,17 +17,29 @@ import type { Endpoint, Platform } from './types.js';
 
 const uid = process.getuid?.() ?? 0;
 
+let home: string | undefined;
+
 /** The home directory the password database gives this user (`$HOME` only where there is no entry). */
 function homeDirectory(): string {
-  try {
-    return os.userInfo().homedir;
-  } catch {
-    return os.homedir();
+  if (home === undefined) {
+    try {
+      home = os.userInfo().homedir;
+    } catch {
+      home = os.homedir();
+    }
   }
+  return home;
 }
+
+let machine: string | undefined;
 
 /** Linux: this machine's id (a home may be shared between machines over NFS); the host name if there is none. */
 export function machineId(): string {
+  machine ??= readMachineId();
+  return machine;
+}
+
+function readMachineId(): string {
   for (const file of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
     try {
       const id = fs.readFileSync(file, 'utf8').trim();
@@ -148,9 +160,9 @@ export const posix: Platform = {
     return Promise.resolve(derivePlaces(appId, scope, { platform: process.platform, user: String(uid), session: null, stateDir, host, snap }));
   },
   prepareStateDir: (places) => prepareStateDir(places.stateDir),
-  createLock: (places) => FlockLock.open(places.lock),
+  createLock: (places) => Promise.resolve(FlockLock.open(places.lock)),
   createEndpoint,
   holdBeacon: (places, logger) => (places.beacon ? holdBeacon(places.beacon, logger) : Promise.resolve(undefined)),
-  rivalAlive: (places) => (places.beacon ? beaconHeldByUs(places.beacon) : Promise.resolve(false)),
+  rivalAlive: (places) => Promise.resolve(places.beacon !== null && beaconHeldByUs(places.beacon)),
   allowForeground: () => false,
 };

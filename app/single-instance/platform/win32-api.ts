@@ -50,7 +50,7 @@ let binding: Promise<Win32Api> | undefined;
 
 /** The Win32 API, loading koffi, kernel32, advapi32 and user32 on first call. */
 export function loadWin32Api(): Promise<Win32Api> {
-  binding ??= loadKoffi().then(bind);
+  binding ??= Promise.resolve().then(() => bind(loadKoffi()));
   return binding;
 }
 
