@@ -5,11 +5,11 @@
  */
 export { claim, type Instance, type PrimaryInstance, type SecondaryInstance } from './claim.js';
 export type { ClaimOptions } from './options.js';
-export type { Launch, LaunchHandler } from './launch.js';
+export { type Launch, type LaunchHandler, QUIT_REQUEST, launchRequest } from './launch.js';
 export { type Handler, LaunchQueue } from './launch-queue.js';
 export type { JsonValue } from './json.js';
 export type { Logger } from './logger.js';
-export { type Scope, validateAppId, win32MutexName } from './names.js';
+export { type Scope, validateAppId, win32InstallationMutexName, win32MutexName } from './names.js';
 export { ExitCode, type ExitCodeValue, exitCodeFor } from './exit-codes.js';
 export {
   BusyError,

@@ -28,6 +28,18 @@ export interface Launch {
  */
 export type LaunchHandler = Handler<Launch>;
 
+/** The command-line flag with which an installer asks the running app to quit (see `sole-instance/builder`). */
+export const QUIT_REQUEST = '--sole-instance-request=quit';
+
+/**
+ * What a launch asks of the app beyond opening: `quit` when an installer sent it (its command
+ * line carries {@link QUIT_REQUEST}), else `null`.
+ * @param argv - the launch's command line
+ */
+export function launchRequest(argv: readonly string[]): 'quit' | null {
+  return argv.includes(QUIT_REQUEST) ? 'quit' : null;
+}
+
 /**
  * The working directory, or `null` when this process's directory has been deleted
  * (`process.cwd()` then throws `ENOENT: uv_cwd`).

@@ -30,6 +30,8 @@ export interface PlaceContext {
   host: string;
   /** Under snap confinement, the snap's instance name (abstract socket names must start with it), else `null`. */
   snap: string | null;
+  /** Windows: the install folder's hash (see {@link win32InstallationMutexName}); `null` elsewhere. */
+  installFolderHash: string | null;
 }
 
 /** Where one app id and scope's single instance lives. */
@@ -42,6 +44,8 @@ export interface Places {
   stateDir: string;
   /** Linux: the abstract socket name (without its leading NUL) a live primary holds; `null` elsewhere. */
   beacon: string | null;
+  /** Windows: the mutex every running instance of this installation holds; `null` elsewhere. */
+  installation: string | null;
 }
 
 /** Longest app id accepted, in characters. */
@@ -118,6 +122,18 @@ export function win32MutexName(appId: string, scope: Scope, sid: string): string
 }
 
 /**
+ * Windows: the mutex every running instance of one installation holds, whoever runs it, so
+ * that its installer sees them all. Named from the app id and a hash of the install folder
+ * (`RtlHashUnicodeString`, case-insensitive, X65599), which the installer computes the same way.
+ * @param appId - a valid app id
+ * @param folderHash - the install folder's hash as 8 hex digits
+ */
+export function win32InstallationMutexName(appId: string, folderHash: string): string {
+  const prefix = 'Global\\sole-instance-';
+  return `${prefix}${fitted(appId, MAX_OBJECT_NAME - prefix.length - folderHash.length - 1)}-${folderHash}`;
+}
+
+/**
  * Derives where one app id and scope's single instance lives.
  * @param appId - a valid app id (see {@link validateAppId})
  * @param scope - the scope
@@ -134,6 +150,7 @@ function win32Places(appId: string, scope: Scope, context: PlaceContext): Places
     lock: win32MutexName(appId, scope, context.user),
     stateDir: context.stateDir,
     beacon: null,
+    installation: context.installFolderHash === null ? null : win32InstallationMutexName(appId, context.installFolderHash),
   };
 }
 
@@ -147,6 +164,7 @@ function posixPlaces(appId: string, context: PlaceContext): Places {
     lock: path.posix.join(context.stateDir, `${stem}.lock`),
     stateDir: context.stateDir,
     beacon: context.platform === 'linux' ? `${snapPrefix}sole-instance/${context.user}/${digest(stem)}` : null,
+    installation: null,
   };
 }
 

@@ -3,6 +3,8 @@
  * (Linux), publish the record, keep all of it in place while running, and let go of it on
  * release or exit, removing only what is still this primary's own.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { type LaunchServer, listen } from './ipc/server.js';
 import type { JsonValue } from './json.js';
 import { Keeper, type Published } from './keeper.js';
@@ -64,7 +66,7 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
     lock.release();
     throw error;
   }
-  const beacon = await currentPlatform.holdBeacon(places, logger);
+  const beacon = await currentPlatform.holdPresence(places, logger);
   const published: Published = { places, lock, server, endpoint, record: { pid: process.pid, endpoint: endpoint.path, secret } };
   try {
     writeRecord(places.record, published.record);
@@ -77,6 +79,7 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
   }
   const keeper = new Keeper(published, currentPlatform, logger);
   keeper.start();
+  reportInstallerNotes(places, settings.appId, logger);
 
   const letGo = (): void => {
     published.endpoint.remove();
@@ -108,4 +111,23 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
       return released;
     },
   };
+}
+
+/**
+ * Logs, once, what an installer that gave up left for the app (Windows: an update that could
+ * not close it), and removes it: `<state dir>/<appId>.installer.log`, UTF-16 as NSIS writes it.
+ */
+function reportInstallerNotes(places: Places, appId: string, logger: Settings['logger']): void {
+  const file = path.join(places.stateDir, `${appId}.installer.log`);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+    fs.rmSync(file, { force: true });
+  } catch {
+    return;
+  }
+  const text = bytes[0] === 0xff && bytes[1] === 0xfe ? bytes.subarray(2).toString('utf16le') : bytes.toString('utf8');
+  for (const line of text.split(/\r?\n/).filter(Boolean)) {
+    logger.warn(`the installer left a note: ${line}`);
+  }
 }

@@ -1,14 +1,11 @@
 /**
- * The template app's identity, in one place: main uses it, the installer include is generated
- * from it, and a test checks that electron-builder.yml says the same.
+ * The template app's identity. The app id and scope are written once, in package.json's
+ * `"soleInstance"` block: the app claims with them, and sole-instance's electron-builder preset
+ * makes them electron-builder's `appId` and the installer's check.
  */
-import type { Scope } from 'sole-instance';
+import manifest from '../../package.json';
 
-/** Reverse-DNS app id; electron-builder's `appId` must equal it. */
-export const APP_ID = 'com.example.singleinstance';
-/** Shown in dialogs and the installer. */
-export const PRODUCT_NAME = 'Single Instance Demo';
-/** One instance per user per login session. */
-export const APP_SCOPE: Scope = 'session';
-/** Custom protocol for deep links (`sidemo://...`). */
+/** The app id and scope the app claims its single instance with. */
+export const SINGLE_INSTANCE = manifest.soleInstance as { appId: string; scope: 'session' | 'user' };
+/** Custom protocol for deep links (`sidemo://...`); electron-builder.yml registers the same. */
 export const DEEP_LINK_SCHEME = 'sidemo';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BrowserWindow, app, dialog, ipcMain } from 'electron';
 import log from 'electron-log/main';
-import { APP_ID, APP_SCOPE, DEEP_LINK_SCHEME } from './app-id.js';
+import { DEEP_LINK_SCHEME, SINGLE_INSTANCE } from './app-id.js';
 import { type Launch, extractDeepLink, singleInstance } from 'sole-instance/electron';
 
 const history: LaunchRecord[] = [];
@@ -64,12 +64,17 @@ async function main(): Promise<void> {
   const instance = await singleInstance({
     app,
     dialog,
-    appId: APP_ID,
-    scope: APP_SCOPE,
+    ...SINGLE_INSTANCE,
     scheme: DEEP_LINK_SCHEME,
     data: { startedAt: performance.timeOrigin },
     logger: log.scope('single-instance'),
     onSecondInstance(launch) {
+      if (launch.request === 'quit') {
+        // The installer or updater asks to quit so that it can install over the app: nothing
+        // to save in this demo; a real app saves its documents here, then quits.
+        app.quit();
+        return null;
+      }
       const entry = record({ source: launch.source, pid: launch.pid, argv: launch.argv, cwd: launch.cwd, url: launch.url, handOffMs: handOffMs(launch) });
       window?.webContents.send('launches:new', entry);
       return { shownAs: entry.seq };
@@ -97,6 +102,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   log.error(error);
-  dialog.showErrorBox('Single Instance Demo failed to start', String(error));
+  dialog.showErrorBox(`${app.getName()} failed to start`, String(error));
   app.exit(1);
 });

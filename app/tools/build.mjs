@@ -1,6 +1,5 @@
 // Builds everything outside the package into dist/ with esbuild, from the TypeScript sources
-// (tsc only type-checks them): the template app's main, preload and page, the headless host
-// and the build-time tools. Each consumes the package by its name, `sole-instance`, as a
+// (tsc only type-checks them): the template app's main, preload and page, and the headless host. Each consumes the package by its name, `sole-instance`, as a
 // user's app does; esbuild bundles it, while koffi (a native addon), electron and electron-log
 // stay external.
 import * as fs from 'node:fs';
@@ -14,7 +13,7 @@ const node = { bundle: true, platform: 'node', target: 'node24', format: 'cjs', 
 
 const bundles = [
   // Main process, host and tools: one CommonJS file each.
-  { ...node, entryPoints: { main: 'app/template/main.ts', host: 'app/tools/host.ts', 'installer-include': 'app/tools/installer-include.ts', 'koffi-prebuilds': 'app/tools/koffi-prebuilds.ts' }, outdir: dist },
+  { ...node, entryPoints: { main: 'app/template/main.ts', host: 'app/tools/host.ts' }, outdir: dist },
   // A sandboxed preload has neither `exports` nor `module`: plain CommonJS that only requires electron.
   { ...node, entryPoints: ['app/template/preload.ts'], outfile: path.join(dist, 'preload.js'), external: ['electron'] },
   // The page script has no module system at all.

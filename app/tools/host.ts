@@ -3,20 +3,23 @@
  * benchmarks. Built to `dist/host.js`; other tools rely on this contract:
  *
  *   node dist/host.js --id <appId> [--scope session|user] [--data <json>] [--reply <json>]
- *                     [--timeout-ms <n>] [--hold-ms <n>] [--] [args...]
+ *                     [--timeout-ms <n>] [--hold-ms <n>] [--on-quit quit|ignore] [--] [args...]
  *
  * Primary: prints `{"role":"primary","pid":…,"endpoint":"…"}` once listening, then one
  * `{"event":"second-instance",…}` line per launch, replying with `--reply` (default null); exits 0
- * after `--hold-ms`, or on SIGINT/SIGTERM. Secondary: prints `{"role":"secondary",…}` and exits 0.
+ * after `--hold-ms`, or on SIGINT/SIGTERM. A launch that carries an installer's quit request
+ * (`--sole-instance-request=quit`) prints `{"event":"quit-request","pid":…}` and, unless
+ * `--on-quit ignore`, the primary exits 0. Secondary: prints `{"role":"secondary",…}` and exits 0.
+ * A quit request that finds no instance running prints `{"role":"none"}` and exits 0.
  * Exit codes are the package's `ExitCode` policy: 3 the primary did not answer in time (nothing
  * delivered); 2 usage error; 1 any other failure.
  * Set `SINGLE_INSTANCE_LOG=1` to log the module's decisions to stderr.
  */
-import { type ClaimOptions, ExitCode, type JsonValue, type Logger, type PrimaryInstance, type Scope, claim, exitCodeFor } from 'sole-instance';
+import { type ClaimOptions, ExitCode, type JsonValue, type Logger, type PrimaryInstance, type Scope, claim, exitCodeFor, launchRequest } from 'sole-instance';
 
 const USAGE =
   'usage: node dist/host.js --id <appId> [--scope session|user] [--data <json>] [--reply <json>]\n' +
-  '                         [--timeout-ms <n>] [--hold-ms <n>] [--] [args...]';
+  '                         [--timeout-ms <n>] [--hold-ms <n>] [--on-quit quit|ignore] [--] [args...]';
 
 /** A usage mistake: printed with the usage text, exit 2. */
 class UsageError extends Error {}
@@ -25,9 +28,10 @@ interface HostArgs {
   claim: ClaimOptions;
   reply: JsonValue;
   holdMs: number | undefined;
+  ignoreQuit: boolean;
 }
 
-const VALUE_FLAGS = new Set(['--id', '--scope', '--data', '--reply', '--timeout-ms', '--hold-ms']);
+const VALUE_FLAGS = new Set(['--id', '--scope', '--data', '--reply', '--timeout-ms', '--hold-ms', '--on-quit']);
 
 function parseArgs(args: string[]): HostArgs {
   const values = new Map<string, string>();
@@ -51,6 +55,10 @@ function parseArgs(args: string[]): HostArgs {
   }
   const data = values.get('--data');
   const timeoutMs = values.get('--timeout-ms');
+  const onQuit = values.get('--on-quit') ?? 'quit';
+  if (onQuit !== 'quit' && onQuit !== 'ignore') {
+    throw new UsageError(`--on-quit must be quit or ignore (got ${JSON.stringify(onQuit)})`);
+  }
   return {
     claim: {
       appId: id,
@@ -60,6 +68,7 @@ function parseArgs(args: string[]): HostArgs {
     },
     reply: parseJson('--reply', values.get('--reply') ?? 'null'),
     holdMs: values.has('--hold-ms') ? parseCount('--hold-ms', values.get('--hold-ms') ?? '') : undefined,
+    ignoreQuit: onQuit === 'ignore',
   };
 }
 
@@ -92,15 +101,22 @@ const stderrLogger: Logger = {
 
 function serve(primary: PrimaryInstance, args: HostArgs): void {
   print({ role: 'primary', pid: process.pid, endpoint: primary.endpoint });
-  primary.onSecondInstance((launch) => {
-    print({ event: 'second-instance', argv: launch.argv, cwd: launch.cwd, data: launch.data, pid: launch.pid });
-    return args.reply;
-  });
   let hold: NodeJS.Timeout | undefined;
   const stop = (): void => {
     clearTimeout(hold);
     void primary.release();
   };
+  primary.onSecondInstance((launch) => {
+    if (launchRequest(launch.argv) === 'quit') {
+      print({ event: 'quit-request', pid: launch.pid });
+      if (!args.ignoreQuit) {
+        setImmediate(stop);
+      }
+      return null;
+    }
+    print({ event: 'second-instance', argv: launch.argv, cwd: launch.cwd, data: launch.data, pid: launch.pid });
+    return args.reply;
+  });
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   if (args.holdMs !== undefined) {
@@ -120,7 +136,10 @@ async function main(): Promise<void> {
   const logger = process.env.SINGLE_INSTANCE_LOG === '1' ? stderrLogger : undefined;
   try {
     const instance = await claim({ ...args.claim, ...(logger ? { logger } : {}) });
-    if (instance.role === 'primary') {
+    if (instance.role === 'primary' && launchRequest(process.argv) === 'quit') {
+      await instance.release();
+      print({ role: 'none' });
+    } else if (instance.role === 'primary') {
       serve(instance, args);
     } else {
       print({ role: 'secondary', primaryPid: instance.primaryPid, reply: instance.reply });

@@ -1,7 +1,7 @@
 /** The one name derivation, for every platform (pure: Windows names are checked here on Linux). */
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type PlaceContext, derivePlaces, socketPathIn, stateDirFor, win32MutexName } from '../../app/single-instance/names.js';
+import { type PlaceContext, derivePlaces, socketPathIn, stateDirFor, win32InstallationMutexName, win32MutexName } from '../../app/single-instance/names.js';
 
 const SID = 'S-1-5-21-3623811015-3361044348-30300820-1013';
 const OTHER_SID = 'S-1-5-21-3623811015-3361044348-30300820-1014';
@@ -12,6 +12,7 @@ const windows = (user = SID, session = 1): PlaceContext => ({
   stateDir: 'C:\\Users\\ana\\AppData\\Local\\sole-instance',
   host: '',
   snap: null,
+  installFolderHash: null,
 });
 const linux = (overrides: Partial<PlaceContext> = {}): PlaceContext => ({
   platform: 'linux',
@@ -20,6 +21,7 @@ const linux = (overrides: Partial<PlaceContext> = {}): PlaceContext => ({
   stateDir: '/home/ana/.local/state/sole-instance',
   host: '4f1a2b3c4d5e',
   snap: null,
+  installFolderHash: null,
   ...overrides,
 });
 
@@ -30,6 +32,7 @@ describe('places on Windows', () => {
       lock: `Local\\com.example.notes-${SID}`,
       stateDir: 'C:\\Users\\ana\\AppData\\Local\\sole-instance',
       beacon: null,
+      installation: null,
     });
   });
 
@@ -58,6 +61,15 @@ describe('places on Windows', () => {
 
   it('the installer uses the same mutex name as the app', () => {
     assert.equal(win32MutexName('com.example.notes', 'session', SID), derivePlaces('com.example.notes', 'session', windows()).lock);
+  });
+
+  it('an installation mutex per install folder, in Global\\ whatever the scope, within the name limit', () => {
+    const places = derivePlaces('com.example.notes', 'session', { ...windows(), installFolderHash: '0badf00d' });
+    assert.equal(places.installation, 'Global\\sole-instance-com.example.notes-0badf00d');
+    assert.equal(derivePlaces('com.example.notes', 'user', { ...windows(OTHER_SID, 2), installFolderHash: '0badf00d' }).installation, places.installation, 'every user and session of one installation');
+    assert.notEqual(win32InstallationMutexName('com.example.notes', '0badf00e'), places.installation, 'another folder, another installation');
+    const longest = win32InstallationMutexName('x'.repeat(128), 'ffffffff');
+    assert.ok(longest.length <= 260 && longest.endsWith('-ffffffff'), longest);
   });
 });
 

@@ -34,10 +34,10 @@ before(async () => {
 describe('the tarball', () => {
   it('ships the bundles, their types and the package files; no sources, tests or build scripts', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((file) => file.replace(/^package\//, ''));
-    const unexpected = files.filter((file) => !/^(package\.json|README\.md|LICENSE|dist\/(cjs|esm)\/([\w/-]+\.d\.ts|(index|electron)\.js|package\.json))$/.test(file));
+    const unexpected = files.filter((file) => !/^(package\.json|README\.md|LICENSE|dist\/(cjs|esm)\/([\w/-]+\.d\.ts|(index|electron|builder)\.js|package\.json))$/.test(file));
     assert.deepEqual(unexpected, []);
     for (const format of ['cjs', 'esm']) {
-      for (const file of ['index.js', 'electron.js', 'index.d.ts', 'electron/index.d.ts', 'package.json']) {
+      for (const file of ['index.js', 'electron.js', 'builder.js', 'index.d.ts', 'electron/index.d.ts', 'builder/index.d.ts', 'package.json']) {
         assert.ok(files.includes(`dist/${format}/${file}`), `dist/${format}/${file} is shipped`);
       }
     }

@@ -21,6 +21,7 @@ import {
   SingleInstanceError,
   claim,
   exitCodeFor,
+  launchRequest,
 } from '../index.js';
 import { type WindowLike, bringToFront } from './bring-to-front.js';
 import { extractDeepLink } from './deep-link.js';
@@ -48,6 +49,12 @@ export interface Launch extends CoreLaunch {
   source: 'second-instance' | 'open-url' | 'open-file';
   /** The deep link of the app's scheme in this launch, if any. */
   url: string | null;
+  /**
+   * `quit` when the app's installer (or updater) asks it to quit, to install over it: save what
+   * needs saving and quit (`app.quit()`); an app that does not is reported to the user, never
+   * killed. `null` for every other launch.
+   */
+  request: 'quit' | null;
 }
 
 /** The app's handler; its return value (or promise) is the second instance's reply. */
@@ -124,7 +131,13 @@ export async function singleInstance(options: SingleInstanceOptions): Promise<El
   try {
     logger ??= await defaultLogger();
     inbox.logger = logger;
-    const instance = await claim({ ...claimOptionsOf(options), logger });
+    const claimOptions = claimOptionsOf(options);
+    const instance = await claim({ ...claimOptions, logger });
+    if (instance.role === 'primary' && launchRequest(claimOptions.argv ?? process.argv) === 'quit') {
+      logger.info('asked to quit the running instance, but none runs: exiting');
+      await instance.release();
+      return await exitWith(app, ExitCode.ok);
+    }
     if (instance.role === 'primary') {
       return primary(instance, inbox, options);
     }
@@ -166,11 +179,11 @@ function report(step: () => void): void {
 function primary(instance: PrimaryInstance, inbox: LaunchInbox, options: SingleInstanceOptions): ElectronPrimary {
   const { app, scheme, onSecondInstance, platform = process.platform } = options;
   instance.onSecondInstance((launch) =>
-    inbox.receive({ ...launch, source: 'second-instance', url: scheme ? extractDeepLink(launch.argv, scheme) : null }),
+    inbox.receive({ ...launch, source: 'second-instance', url: scheme ? extractDeepLink(launch.argv, scheme) : null, request: launchRequest(launch.argv) }),
   );
   let window: WindowLike | undefined;
   const present: Handler<Launch> = (launch) => {
-    if (window && !window.isDestroyed()) {
+    if (launch.request === null && window && !window.isDestroyed()) {
       activate(app, launch.env);
       bringToFront(window, app, platform);
     }

@@ -56,7 +56,7 @@ export class LaunchInbox {
   }
 
   private receiveFromOs(source: 'open-url' | 'open-file', target: string, url: string | null): void {
-    const launch: Launch = { argv: [target], cwd: null, data: null, pid: process.pid, env: {}, source, url };
+    const launch: Launch = { argv: [target], cwd: null, data: null, pid: process.pid, env: {}, source, url, request: null };
     this.receive(launch).catch((error: unknown) => {
       this.logger?.error(`${source} ${target} was not delivered: ${String(error)}`);
     });

@@ -157,12 +157,12 @@ export const posix: Platform = {
     const stateDir = usableStateDir(homeDirectory());
     const host = process.platform === 'linux' ? machineId() : '';
     const snap = process.env.SNAP_INSTANCE_NAME ?? null;
-    return Promise.resolve(derivePlaces(appId, scope, { platform: process.platform, user: String(uid), session: null, stateDir, host, snap }));
+    return Promise.resolve(derivePlaces(appId, scope, { platform: process.platform, user: String(uid), session: null, stateDir, host, snap, installFolderHash: null }));
   },
   prepareStateDir: (places) => prepareStateDir(places.stateDir),
   createLock: (places) => Promise.resolve(FlockLock.open(places.lock)),
   createEndpoint,
-  holdBeacon: (places, logger) => (places.beacon ? holdBeacon(places.beacon, logger) : Promise.resolve(undefined)),
+  holdPresence: (places, logger) => (places.beacon ? holdBeacon(places.beacon, logger) : Promise.resolve(undefined)),
   rivalAlive: (places) => Promise.resolve(places.beacon !== null && beaconHeldByUs(places.beacon)),
   allowForeground: () => false,
 };

@@ -47,10 +47,12 @@ export interface Platform {
   /** A fresh endpoint nobody could have predicted or created first. */
   createEndpoint(): Endpoint;
   /**
-   * Linux: binds the abstract socket name a live primary holds, which no file operation can
-   * remove; `undefined` where there is none or it cannot be held (the reason is logged).
+   * Holds, while the primary runs, the kernel names that show it is alive and that no file
+   * operation can remove: Linux, the beacon (an abstract socket name); Windows, the installation
+   * mutex the installer looks for. `undefined` where there is none or it cannot be held (the
+   * reason is logged).
    */
-  holdBeacon(places: Places, logger: Logger): Promise<Held | undefined>;
+  holdPresence(places: Places, logger: Logger): Promise<Held | undefined>;
   /**
    * Linux: whether a live process of this user holds the beacon (the kernel vouches for its
    * uid): a primary whose files were deleted, which must stay the only one. `false` elsewhere.

@@ -39,7 +39,19 @@ export interface Win32Api {
   currentSessionId(): number;
   /** The user's Local AppData folder, as the known-folder API gives it (never `%LOCALAPPDATA%`). */
   localAppData(): string;
+  /** A folder path's hash as the installer computes it (`RtlHashUnicodeString`, case-insensitive, X65599), 8 hex digits. */
+  hashFolder(folder: string): string;
+  /**
+   * Creates (or opens) a mutex every user may open, and holds a handle to it without owning it:
+   * a name whose existence says a process holds it. `null` when it cannot (see `GetLastError`).
+   */
+  openForEveryone(name: string): Handle;
 }
+
+/** Every user may wait on it or hold a handle to it (`SYNCHRONIZE | MUTEX_MODIFY_STATE` for Everyone). */
+const EVERYONE_MAY_OPEN = 'D:(A;;0x00100001;;;WD)';
+const SDDL_REVISION_1 = 1;
+const HASH_STRING_ALGORITHM_X65599 = 1;
 
 /** `FOLDERID_LocalAppData`, {F1B32785-6FBA-4FCF-9D55-7B8E7F157091}, as the bytes of a `GUID`. */
 const FOLDERID_LOCAL_APP_DATA = Buffer.from('8527b3f1ba6fcf4f9d557b8e7f157091', 'hex');
@@ -119,6 +131,39 @@ function bind(koffi: KoffiModule): Win32Api {
     'int32_t __stdcall SHGetKnownFolderPath(const void *rfid, uint32_t dwFlags, void *hToken, _Out_ void **ppszPath)',
   );
   const CoTaskMemFree = ole32.func('void __stdcall CoTaskMemFree(void *pv)');
+  const ntdll = koffi.load('ntdll.dll');
+  const RtlInitUnicodeString = ntdll.func('void __stdcall RtlInitUnicodeString(void *DestinationString, const void *SourceString)');
+  const RtlHashUnicodeString = ntdll.func(
+    'int32_t __stdcall RtlHashUnicodeString(const void *String, uint8_t CaseInSensitive, uint32_t HashAlgorithm, _Out_ uint32_t *HashValue)',
+  );
+  const ConvertStringSecurityDescriptorToSecurityDescriptorW = advapi32.func(
+    'int __stdcall ConvertStringSecurityDescriptorToSecurityDescriptorW(const char16_t *StringSecurityDescriptor, uint32_t StringSDRevision, ' +
+      '_Out_ void **SecurityDescriptor, void *SecurityDescriptorSize)',
+  );
+  const SecurityAttributes = koffi.struct('SOLE_INSTANCE_SECURITY_ATTRIBUTES', { nLength: 'uint32_t', lpSecurityDescriptor: 'void *', bInheritHandle: 'int' });
+  const CreateMutexWithAttributes = kernel32.func('void * __stdcall CreateMutexW(const SOLE_INSTANCE_SECURITY_ATTRIBUTES *lpMutexAttributes, int bInitialOwner, const char16_t *lpName)');
+
+  const hashFolder = (folder: string): string => {
+    const text = Buffer.from(`${folder}\0`, 'utf16le');
+    const unicodeString = Buffer.alloc(16);
+    RtlInitUnicodeString(unicodeString, text);
+    const hash = [0];
+    RtlHashUnicodeString(unicodeString, 1, HASH_STRING_ALGORITHM_X65599, hash);
+    return ((hash[0] ?? 0) >>> 0).toString(16).padStart(8, '0');
+  };
+
+  const openForEveryone = (name: string): Handle => {
+    const descriptor: Handle[] = [null];
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(EVERYONE_MAY_OPEN, SDDL_REVISION_1, descriptor, null)) {
+      return null;
+    }
+    try {
+      const attributes = { nLength: koffi.sizeof(SecurityAttributes), lpSecurityDescriptor: descriptor[0], bInheritHandle: 0 };
+      return CreateMutexWithAttributes(attributes, 0, name) as Handle;
+    } finally {
+      LocalFree(descriptor[0]);
+    }
+  };
 
   const localAppData = (): string => {
     const folder: Handle[] = [null];
@@ -145,5 +190,7 @@ function bind(koffi: KoffiModule): Win32Api {
     currentUserSid,
     currentSessionId,
     localAppData,
+    hashFolder,
+    openForEveryone,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { EndpointError } from '../errors.js';
 import { derivePlaces, stateDirFor } from '../names.js';
 import { Win32Mutex } from './mutex.js';
@@ -20,7 +21,8 @@ export const win32: Platform = {
   async places(appId, scope) {
     api ??= await loadWin32Api();
     const stateDir = stateDirFor('win32', api.localAppData());
-    return derivePlaces(appId, scope, { platform: 'win32', user: api.currentUserSid(), session: api.currentSessionId(), stateDir, host: '', snap: null });
+    const installFolderHash = api.hashFolder(path.win32.dirname(process.execPath));
+    return derivePlaces(appId, scope, { platform: 'win32', user: api.currentUserSid(), session: api.currentSessionId(), stateDir, host: '', snap: null, installFolderHash });
   },
   prepareStateDir(places) {
     try {
@@ -36,7 +38,18 @@ export const win32: Platform = {
     isIntact: () => true,
     remove: () => undefined,
   }),
-  holdBeacon: () => Promise.resolve(undefined),
+  async holdPresence(places, logger) {
+    if (!places.installation) {
+      return undefined;
+    }
+    const handle = (api ??= await loadWin32Api()).openForEveryone(places.installation);
+    if (!handle) {
+      logger.warn(`cannot hold the installation mutex ${places.installation} (Win32 error ${api.GetLastError()}): an installer may not see this instance`);
+      return undefined;
+    }
+    const held = api;
+    return { close: () => held.CloseHandle(handle) };
+  },
   rivalAlive: () => Promise.resolve(false),
   allowForeground: (pid) => (api ? api.AllowSetForegroundWindow(pid) !== 0 : false),
 };

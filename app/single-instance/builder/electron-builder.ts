@@ -1,0 +1,115 @@
+/**
+ * electron-builder: a configuration preset (`extends`) and the `afterPack` hook it installs.
+ *
+ * ```yaml
+ * # electron-builder.yml: no appId here, it comes from package.json's "soleInstance"
+ * extends: sole-instance/builder
+ * productName: Notes
+ * ```
+ *
+ * The hook places koffi's binary for the *target* (not the build machine) where koffi's loader
+ * looks in a packaged app (`resources/koffi/<os>_<arch>/koffi.node`; macOS gets both CPUs, which
+ * a universal build needs), stops the build when the app id electron-builder packs differs from
+ * the app's own, and writes the installer check for Windows targets.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type AppIdentity, readAppIdentity } from './app-identity.js';
+import { BuildError } from './build-error.js';
+import { renderInstallerInclude } from './installer-include.js';
+import { type Target, koffiBinary, koffiFolder, verifyBinary } from './koffi-binaries.js';
+
+/** What electron-builder passes to an `afterPack` hook (the parts used here). */
+export interface AfterPackContext {
+  /** The packed app's folder. */
+  appOutDir: string;
+  /** `win32`, `linux`, `darwin` or `mas`. */
+  electronPlatformName: string;
+  /** electron-builder's `Arch`: 0 ia32, 1 x64, 2 armv7l, 3 arm64, 4 universal. */
+  arch: number;
+  packager: {
+    /** The project's folder. */
+    projectDir: string;
+    /** The app id and product name electron-builder packs with. */
+    appInfo: { id: string; productName: string };
+    /** The resources folder inside a packed app's folder. */
+    getResourcesDir(appOutDir: string): string;
+  };
+}
+
+/** The request electron-builder calls a preset with. */
+export interface PresetRequest {
+  projectDir: string;
+}
+
+const ARCH_NAMES = ['ia32', 'x64', 'armv7l', 'arm64', 'universal'] as const;
+
+/** Where the generated installer check is written for a project. */
+export function installerIncludePath(projectDir: string): string {
+  return path.join(projectDir, 'node_modules', '.cache', 'sole-instance', 'installer.nsh');
+}
+
+/**
+ * The preset electron-builder loads with `extends: sole-instance/builder`: the app id from
+ * package.json, this module as the `afterPack` hook, the installer check, and what koffi needs.
+ * @param request - electron-builder's request (its project folder)
+ */
+export function electronBuilderPreset(request: Partial<PresetRequest> = {}): Record<string, unknown> {
+  const projectDir = request.projectDir ?? process.cwd();
+  const { appId } = readAppIdentity(projectDir);
+  return {
+    appId,
+    afterPack: __filename,
+    // The build machine's own koffi binary, which npm installed, is not the target's: the hook places that.
+    files: ['!node_modules/@koromix/**'],
+    nsis: { include: installerIncludePath(projectDir) },
+    // Both CPUs' binaries ship in each half of a universal app; each half loads its own.
+    mac: { x64ArchFiles: 'Contents/Resources/koffi/darwin_*/koffi.node' },
+  };
+}
+
+/**
+ * electron-builder's `afterPack` hook.
+ * @param context - electron-builder's pack context
+ * @throws BuildError when the app id differs from the app's own, or koffi's binary for the target cannot be had
+ */
+export async function afterPack(context: AfterPackContext): Promise<void> {
+  const { projectDir, appInfo } = context.packager;
+  const identity = readAppIdentity(projectDir);
+  if (appInfo.id !== identity.appId) {
+    throw new BuildError(
+      `electron-builder packs app id ${JSON.stringify(appInfo.id)}, but the app claims its single instance as ${JSON.stringify(identity.appId)} ` +
+        '(package.json "soleInstance.appId"): remove appId from the electron-builder config, where the preset sets it from package.json.',
+    );
+  }
+  const resources = context.packager.getResourcesDir(context.appOutDir);
+  for (const target of targetsOf(context)) {
+    const destination = path.join(resources, koffiFolder(target), 'koffi.node');
+    fs.mkdirSync(path.dirname(destination), { recursive: true });
+    fs.copyFileSync(koffiBinary(target, projectDir), destination);
+    verifyBinary(destination, target);
+  }
+  if (context.electronPlatformName === 'win32') {
+    writeInstallerInclude(projectDir, identity, appInfo.productName);
+  }
+  return Promise.resolve();
+}
+
+/** The koffi binaries a packed app needs: its own target's; on macOS both CPUs', for universal builds. */
+export function targetsOf(context: Pick<AfterPackContext, 'electronPlatformName' | 'arch'>): Target[] {
+  const arch = ARCH_NAMES[context.arch];
+  const platform = context.electronPlatformName === 'mas' ? 'darwin' : context.electronPlatformName;
+  if (platform === 'darwin') {
+    return [{ platform, arch: 'x64' }, { platform, arch: 'arm64' }];
+  }
+  if ((platform !== 'win32' && platform !== 'linux') || (arch !== 'x64' && arch !== 'arm64' && arch !== 'ia32')) {
+    throw new BuildError(`no koffi binary is placed for ${platform}-${arch ?? context.arch}: sole-instance packages win32, linux and darwin on x64, arm64 and ia32.`);
+  }
+  return [{ platform, arch }];
+}
+
+function writeInstallerInclude(projectDir: string, identity: AppIdentity, productName: string): void {
+  const file = installerIncludePath(projectDir);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `\uFEFF${renderInstallerInclude({ ...identity, productName })}`);
+}

@@ -1,0 +1,66 @@
+/**
+ * Electron Forge. Forge's Vite and Webpack plugins package only their bundles (`.vite/`,
+ * `.webpack/`), so koffi, which must stay external, is not in the app. The `packageAfterCopy`
+ * hook puts it back: koffi's JavaScript into the app's `node_modules`, and its binary for the
+ * *target* where koffi's loader looks (`resources/koffi/<os>_<arch>/koffi.node`).
+ *
+ * ```ts
+ * // forge.config.ts
+ * import { soleInstanceForge } from 'sole-instance/builder';
+ * const config: ForgeConfig = { hooks: { ...soleInstanceForge() }, ... };
+ * ```
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readAppIdentity } from './app-identity.js';
+import { BuildError } from './build-error.js';
+import { type Target, koffiBinary, koffiDirectory, koffiFolder, verifyBinary } from './koffi-binaries.js';
+
+/** Forge's `packageAfterCopy` hook: `(forgeConfig, buildPath, electronVersion, platform, arch)`. */
+export type PackageAfterCopy = (forgeConfig: unknown, buildPath: string, electronVersion: string, platform: string, arch: string) => Promise<void>;
+
+/**
+ * Forge hooks that ship koffi with the app.
+ * @param projectDir - the app's project folder
+ * @returns `{ packageAfterCopy }`, to spread into the Forge config's `hooks`
+ */
+export function soleInstanceForge(projectDir = process.cwd()): { packageAfterCopy: PackageAfterCopy } {
+  return {
+    packageAfterCopy: (_config, buildPath, _electronVersion, platform, arch) => {
+      readAppIdentity(projectDir);
+      shipKoffi(projectDir, buildPath, targetsFor(platform, arch));
+      return Promise.resolve();
+    },
+  };
+}
+
+/** The koffi binaries a Forge package needs: its target's; on macOS both CPUs', for universal builds. */
+function targetsFor(platform: string, arch: string): Target[] {
+  const os = platform === 'mas' ? 'darwin' : platform;
+  if (os === 'darwin') {
+    return [{ platform: 'darwin', arch: 'x64' }, { platform: 'darwin', arch: 'arm64' }];
+  }
+  if ((os !== 'win32' && os !== 'linux') || (arch !== 'x64' && arch !== 'arm64' && arch !== 'ia32')) {
+    throw new BuildError(`no koffi binary is placed for ${platform}-${arch}: sole-instance packages win32, linux and darwin on x64, arm64 and ia32.`);
+  }
+  return [{ platform: os, arch }];
+}
+
+/**
+ * Copies koffi's JavaScript into the packaged app and its binaries beside the app's folder.
+ * @param projectDir - the app's project folder, where koffi is installed
+ * @param buildPath - the packaged app's folder (`…/resources/app`), as Forge gives it
+ * @param targets - the binaries to place
+ */
+export function shipKoffi(projectDir: string, buildPath: string, targets: Target[]): void {
+  const koffiDir = koffiDirectory(projectDir);
+  const into = path.join(buildPath, 'node_modules', 'koffi');
+  fs.cpSync(koffiDir, into, { recursive: true, filter: (file) => !file.endsWith('.node') && !file.includes(`${path.sep}build${path.sep}`) });
+  const resources = path.dirname(buildPath);
+  for (const target of targets) {
+    const destination = path.join(resources, koffiFolder(target), 'koffi.node');
+    fs.mkdirSync(path.dirname(destination), { recursive: true });
+    fs.copyFileSync(koffiBinary(target, projectDir), destination);
+    verifyBinary(destination, target);
+  }
+}
