@@ -1,0 +1,123 @@
+/**
+ * The generated installer include inside electron-builder's own NSIS scripts: real
+ * `electron-builder --win` builds of the template, offline, compiled by Debian's makensis with
+ * electron-builder's header, messages and flags, for the installer and the uninstaller, in
+ * each installer shape. What this machine cannot do is stood in for and said so: Electron's
+ * binary (a stand-in folder), the third-party NSIS plugins (stubs that export the names the
+ * scripts call, built here with MinGW) and running the 32-bit uninstaller generator (Debian's
+ * Wine here is 64-bit only), which a script replaces by a copy. The installers are compiled,
+ * not run: test/wine/installer.test.ts runs the include itself under Wine.
+ */
+import * as assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { before, describe, it } from 'node:test';
+import { installerIncludePath } from 'sole-instance/builder';
+import { ROOT, tempDir } from '../helpers.js';
+
+const execFileAsync = promisify(execFile);
+const TEMPLATES = path.join(ROOT, 'node_modules', 'app-builder-lib', 'templates', 'nsis');
+const PLUGIN_SOURCE = path.join(ROOT, 'test', 'fixtures', 'nsis-plugin-stub.c');
+const MINGW = '/usr/bin/i686-w64-mingw32-gcc';
+const SEVEN_ZIP = '/usr/bin/7zz';
+const MAKENSIS = '/usr/bin/makensis';
+/** NSIS's own plugins, which Debian's nsis ships. */
+const SHIPPED_PLUGINS = new Set(['System', 'nsExec', 'nsDialogs', 'Kernel32', 'kernel32', 'shell32', 'user32', 'psapi', 'advapi32']);
+
+/** Every `Plugin::Function` electron-builder's NSIS scripts call, by plugin. */
+function pluginCalls(): Map<string, Set<string>> {
+  const calls = new Map<string, Set<string>>();
+  const files = fs.readdirSync(TEMPLATES, { recursive: true, encoding: 'utf8' }).filter((file) => /\.ns[hi]$/.test(file));
+  for (const file of files) {
+    for (const [, plugin = '', name = ''] of fs.readFileSync(path.join(TEMPLATES, file), 'utf8').matchAll(/\b(\w+)::(\w+)/g)) {
+      if (!SHIPPED_PLUGINS.has(plugin)) {
+        calls.set(plugin, (calls.get(plugin) ?? new Set()).add(name));
+      }
+    }
+  }
+  return calls;
+}
+
+/** The tools electron-builder is pointed at: Debian's makensis, stub plugins, a stand-in for the Wine step. */
+function toolchain(): Record<string, string> {
+  const root = tempDir('nsis-toolchain');
+  const nsis = path.join(root, 'nsis');
+  const plugins = path.join(root, 'resources', 'plugins', 'x86-unicode');
+  const bin = path.join(root, 'bin');
+  for (const dir of [nsis, plugins, bin]) {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+  fs.writeFileSync(path.join(nsis, 'makensis'), `#!/bin/sh\nexec ${MAKENSIS} "$@"\n`, { mode: 0o755 });
+  for (const [plugin, names] of pluginCalls()) {
+    const def = path.join(root, `${plugin}.def`);
+    fs.writeFileSync(def, `EXPORTS\n${[...names].map((name) => `  ${name}=stub`).join('\n')}\n`);
+    execFileSync(MINGW, ['-shared', '-O2', '-o', path.join(plugins, `${plugin}.dll`), PLUGIN_SOURCE, def]);
+  }
+  fs.copyFileSync(path.join(plugins, 'UAC.dll'), path.join(nsis, 'elevate.exe'));
+  // electron-builder runs the compiled uninstaller generator under Wine to write the uninstaller;
+  // it is a 32-bit program, which this machine's 64-bit Wine cannot run: a copy stands in for it.
+  fs.writeFileSync(path.join(bin, 'wine'), '#!/bin/sh\ncp "$1" "${1%exe}__uninstaller.exe"\n', { mode: 0o755 });
+  const electron = path.join(root, 'electron');
+  fs.mkdirSync(electron);
+  fs.writeFileSync(path.join(electron, 'electron.exe'), 'MZ');
+  return {
+    ELECTRON_BUILDER_NSIS_DIR: nsis,
+    ELECTRON_BUILDER_NSIS_RESOURCES_DIR: path.dirname(path.dirname(plugins)),
+    ELECTRON_BUILDER_7ZIP_PATH: SEVEN_ZIP,
+    PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`,
+    ELECTRON_DIST: electron,
+  };
+}
+
+/** Why these builds cannot run here, or `undefined`. */
+function toolsMissing(): string | undefined {
+  const missing = [MINGW, SEVEN_ZIP, MAKENSIS].find((tool) => !fs.existsSync(tool));
+  return missing && `${missing} is missing: .ci/run installs it`;
+}
+
+describe("electron-builder's NSIS installers with the generated include", { skip: toolsMissing() }, () => {
+  let env: Record<string, string> = {};
+  before(() => {
+    env = toolchain();
+  });
+
+  /** Runs `electron-builder --win nsis` on the template with `config` overrides; resolves with the installer's path. */
+  async function build(label: string, config: string[]): Promise<string> {
+    const output = tempDir(`installer-${label}`);
+    const { ELECTRON_DIST: electron = '', ...variables } = env;
+    await execFileAsync(process.execPath, [
+      path.join(ROOT, 'node_modules', 'electron-builder', 'cli.js'), '--win', 'nsis',
+      `-c.electronDist=${electron}`, '-c.electronVersion=45.5.0', `-c.directories.output=${output}`,
+      '-c.win.signAndEditExecutable=false', '-c.disableAsarIntegrity=true', ...config,
+    ], { cwd: ROOT, env: { ...process.env, ...variables, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' }, maxBuffer: 64 * 1024 * 1024 });
+    const installers = fs.readdirSync(output).filter((file) => file.endsWith('.exe'));
+    assert.equal(installers.length, 1, `one installer in ${fs.readdirSync(output).join(', ')}`);
+    return path.join(output, installers[0] ?? '');
+  }
+
+  const shapes: [string, string[]][] = [
+    ["the template's: one-click, per user, x64 and arm64 in one installer", []],
+    ['one-click, per machine', ['-c.nsis.perMachine=true']],
+    // Debian's NSIS 3.08 lacks strings electron-builder's bundled NSIS has for some languages:
+    // English only, so that warnings stay errors.
+    ['assisted, the folder chosen by the user', ['-c.nsis.oneClick=false', '-c.nsis.allowToChangeInstallationDirectory=true', '-c.nsis.installerLanguages=en_US']],
+    ["a product name with quotes, %, & and non-Latin letters", ["-c.productName=Ana's Nötes 100% & 日本"]],
+  ];
+  for (const [shape, config] of shapes) {
+    it(`${shape}: installer and uninstaller compile, warnings as errors`, async () => {
+      const installer = await build('shape', ['--x64', ...(config.length === 0 ? ['--arm64'] : []), ...config]);
+      assert.equal(fs.readFileSync(installer).subarray(0, 2).toString(), 'MZ', 'a Windows program');
+    });
+  }
+
+  it('the include is really compiled in: a broken one fails the build, naming its macro', async () => {
+    const broken = path.join(tempDir('broken'), 'installer.nsh');
+    fs.writeFileSync(broken, fs.readFileSync(installerIncludePath(ROOT), 'utf8').replace('${EndIf}', '${EndIff}'));
+    await assert.rejects(build('broken', ['--x64', `-c.nsis.include=${broken}`]), (error: { stdout: string; stderr: string }) => {
+      assert.match(error.stdout + error.stderr, /Invalid command: "\$\{EndIff\}"[\s\S]*Error in macro _si/);
+      return true;
+    });
+  });
+});
