@@ -15,16 +15,18 @@ export const RUN_DIR = path.join(CACHE, 'run');
 export const NODE_EXE = path.join(CACHE, 'node', 'package', 'bin', 'node.exe');
 const WINE = '/usr/lib/wine/wine64';
 const WINESERVER = '/usr/lib/wine/wineserver64';
+const XVFB = '/usr/bin/Xvfb';
 /** The private Windows 10 prefix (its C: drive is `drive_c`). */
 export const PREFIX = path.join(CACHE, 'prefix');
 const LOGS = path.join(CACHE, 'logs');
 
-/** The environment every Wine process gets: our own prefix, Wine's debug output off. */
-const WINE_ENV = { ...process.env, WINEPREFIX: PREFIX, WINEDEBUG: '-all' };
+/** The environment every Wine process gets: our own prefix, Wine's debug output off, the display if one is used. */
+const WINE_ENV: NodeJS.ProcessEnv = { ...process.env, WINEPREFIX: PREFIX, WINEDEBUG: '-all' };
+delete WINE_ENV.DISPLAY;
 
 /** Why the harness cannot run here, or `undefined` when it can. */
 export function harnessMissing(): string | undefined {
-  const needed = [WINE, NODE_EXE, path.join(RUN_DIR, 'node_modules', '@koromix', 'koffi-win32-x64'), path.join(PREFIX, '.win10')];
+  const needed = [WINE, XVFB, NODE_EXE, path.join(RUN_DIR, 'node_modules', '@koromix', 'koffi-win32-x64'), path.join(PREFIX, '.win10')];
   const missing = needed.find((file) => !fs.existsSync(file));
   return missing && `${missing} is missing: run test/wine/setup.sh`;
 }
@@ -43,6 +45,42 @@ export function stageBuild(): void {
   }
   fs.rmSync(LOGS, { recursive: true, force: true });
   fs.mkdirSync(LOGS, { recursive: true });
+}
+
+/** A virtual X display (Xvfb) for Windows programs that open a window. */
+export interface Display {
+  /** Its `DISPLAY` value. */
+  name: string;
+  /** Stops the server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Xvfb on a free display and makes it the display of the Wine processes started from now
+ * on; resolves once it accepts clients (it writes its number to `-displayfd` then). Wine's
+ * session takes its display from its first process: stop the wineserver before.
+ */
+export function startDisplay(): Promise<Display> {
+  const server = spawn(XVFB, ['-displayfd', '3', '-nolisten', 'tcp', '-screen', '0', '1024x768x24'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let number = '';
+    let errors = '';
+    server.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    server.stdio[3]?.on('data', (chunk: Buffer) => {
+      number += chunk.toString();
+      if (number.endsWith('\n')) {
+        const stop = async (): Promise<void> => {
+          delete WINE_ENV.DISPLAY;
+          server.kill();
+          await exited;
+        };
+        WINE_ENV.DISPLAY = `:${number.trim()}`;
+        resolve({ name: WINE_ENV.DISPLAY, stop });
+      }
+    });
+    void exited.then(() => reject(new Error(`Xvfb exited before it was ready: ${errors}`)));
+  });
 }
 
 /** Stops our own prefix's wineserver (and with it only our prefix's processes). */

@@ -14,7 +14,7 @@ import { nsisEscapeString } from 'app-builder-lib/out/targets/nsis/nsisScriptGen
 import { sanitizeFileName } from 'builder-util/out/filename.js';
 import { renderInstallerInclude } from 'sole-instance/builder';
 import { ROOT } from '../helpers.js';
-import { NODE_EXE, RUN_DIR, WineProcess, harnessMissing, runWineFixture, stageBuild, stopWineServer, unixPathOf, wineFixture, wineHost, windowsPath } from './harness.js';
+import { type Display, NODE_EXE, RUN_DIR, WineProcess, harnessMissing, runWineFixture, stageBuild, startDisplay, stopWineServer, unixPathOf, wineFixture, wineHost, windowsPath } from './harness.js';
 
 const OUT = path.join(ROOT, '.cache', 'installer-test');
 const MAKENSIS = '/usr/bin/makensis';
@@ -65,6 +65,10 @@ function compile(build: Build): { status: number | null; output: string; exe: st
     `OutFile "${exe}"`,
     'InstallDir "$TEMP\\si-check"',
     'RequestExecutionLevel user',
+    // Run with a window, it goes straight to work and closes when done, as an update does.
+    'Page instfiles',
+    'UninstPage instfiles',
+    'AutoCloseWindow true',
     'Section',
     '  !insertmacro customCheckAppRunning',
     'SectionEnd',
@@ -126,7 +130,10 @@ describe('the installer under Wine, against a running app', { skip: harnessMissi
   let exe = '';
   let trace = '';
 
+  let display: Display | undefined;
   before(async () => {
+    stopWineServer();
+    display = await startDisplay();
     stageBuild();
     const compiled = compile({
       target: 'amd64-unicode',
@@ -139,7 +146,10 @@ describe('the installer under Wine, against a running app', { skip: harnessMissi
     const places = await runWineFixture(['places', APP_ID, 'session']);
     trace = unixPathOf(path.win32.join(String(places.lines[0]?.stateDir), `${APP_ID}.installer.log`));
   });
-  after(() => stopWineServer());
+  after(async () => {
+    stopWineServer();
+    await display?.stop();
+  });
 
   const installer = (...flags: string[]): WineProcess => new WineProcess(exe, [...flags, `/D=${installDir}`], RUN_DIR);
   const app = (...args: string[]): WineProcess => wineHost(['--id', APP_ID, ...args], RUN_DIR, { SINGLE_INSTANCE_LOG: '1' });
@@ -181,6 +191,15 @@ describe('the installer under Wine, against a running app', { skip: harnessMissi
     const quitting = app('--hold-ms', '1500');
     assert.equal((await quitting.first()).role, 'primary');
     const update = installer('/S');
+    assert.equal(await quitting.exited, 0);
+    assert.equal(await update.exited, 0);
+  });
+
+  // Were it not to wait, its "is running" box would stay open on the display: the timeout fails it.
+  it('a non-silent update (--updated, as quitAndInstall starts it, its window shown) started while the app is quitting waits for it and goes on', { timeout: 60_000 }, async () => {
+    const quitting = app('--hold-ms', '1500');
+    assert.equal((await quitting.first()).role, 'primary');
+    const update = installer('--updated');
     assert.equal(await quitting.exited, 0);
     assert.equal(await update.exited, 0);
   });

