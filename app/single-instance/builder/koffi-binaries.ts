@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { BuildError } from './build-error.js';
 
 /** An OS and CPU a packaged app runs on. */
@@ -100,10 +101,14 @@ export function koffiBinary(target: Target, projectDir: string): string {
 function fetchBinary(spec: string, triplet: string, destination: string): void {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sole-instance-koffi-'));
   try {
-    const packed = execFileSync('npm', ['pack', '--silent', spec], { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-    execFileSync('tar', ['-xzf', packed, `package/${triplet}/koffi.node`], { cwd: work, stdio: 'pipe' });
+    const [command, prefix, shell] = npmCommand();
+    const packed = execFileSync(command, [...prefix, 'pack', '--silent', spec], { cwd: work, encoding: 'utf8', shell, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    const binary = tarEntry(zlib.gunzipSync(fs.readFileSync(path.join(work, packed))), `package/${triplet}/koffi.node`);
+    if (!binary) {
+      throw new Error(`${packed} has no ${triplet}/koffi.node`);
+    }
     fs.mkdirSync(path.dirname(destination), { recursive: true });
-    fs.copyFileSync(path.join(work, 'package', triplet, 'koffi.node'), destination);
+    fs.writeFileSync(destination, binary);
   } catch (error) {
     const detail = (error as { stderr?: Buffer | string }).stderr?.toString().trim() || String(error);
     throw new BuildError(
@@ -114,4 +119,40 @@ function fetchBinary(spec: string, triplet: string, destination: string): void {
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * How to run npm: the npm running this build when there is one (`npm run dist`), else `npm` from
+ * the PATH (on Windows `npm.cmd`, which only a shell runs).
+ */
+function npmCommand(): [string, string[], boolean] {
+  const cli = process.env.npm_execpath;
+  if (cli && path.basename(cli).startsWith('npm-cli')) {
+    return [process.execPath, [cli], false];
+  }
+  return process.platform === 'win32' ? ['npm.cmd', [], true] : ['npm', [], false];
+}
+
+/**
+ * One file's bytes from a tar archive (ustar, as npm packs), or `undefined` when it has none.
+ * @param tar - the archive, uncompressed
+ * @param name - the entry's path
+ */
+function tarEntry(tar: Buffer, name: string): Buffer | undefined {
+  const BLOCK = 512;
+  for (let offset = 0; offset + BLOCK <= tar.length; ) {
+    const field = (start: number, length: number): string => tar.toString('utf8', offset + start, offset + start + length).replace(/\0.*$/s, '');
+    const entryName = field(0, 100);
+    if (entryName === '') {
+      return undefined;
+    }
+    const prefix = field(345, 155);
+    const size = Number.parseInt(field(124, 12).trim() || '0', 8);
+    const body = offset + BLOCK;
+    if ((prefix ? `${prefix}/${entryName}` : entryName) === name) {
+      return tar.subarray(body, body + size);
+    }
+    offset = body + Math.ceil(size / BLOCK) * BLOCK;
+  }
+  return undefined;
 }
