@@ -84,8 +84,9 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
   const letGo = (): void => {
     published.endpoint.remove();
     removeRecordIfOurs(places.record, published.record, currentPlatform.owner);
-    lock.release();
+    // The presence goes before the lock: an installer never sees the installation held by nobody's lock.
     beacon?.close();
+    lock.release();
   };
   const onExit = (): void => {
     void keeper.stop();

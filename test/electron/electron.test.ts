@@ -166,32 +166,34 @@ describe('singleInstance(): primary', () => {
     await primary.release();
   });
 
-  it("an installer's quit request reaches the handler as request 'quit', without raising the window", async () => {
+  it("an installer's quit request reaches the handler at once, window or not, as request 'quit', without raising the window", async () => {
     const journal: string[] = [];
-    const logger = new RecordingLogger();
     const seen: Launch[] = [];
     const appId = uniqueId('quit-request');
     const primary = await singleInstance({
       app: new AppDouble(journal),
       dialog: new DialogDouble(),
       appId,
-      logger,
+      logger: new RecordingLogger(),
       onSecondInstance: (launch) => {
         journal.push(`handler(${String(launch.request)})`);
         seen.push(launch);
       },
     });
+    const early = new HostProcess(['--id', appId, '--', '--sole-instance-request=quit']);
+    assert.equal(await early.exited, 0);
+    assert.deepEqual(journal, ['handler(quit)'], 'delivered before any window exists');
     primary.setWindow(new WindowDouble(journal, true, false));
     const installer = new HostProcess(['--id', appId, '--', '--sole-instance-request=quit']);
     assert.equal(await installer.exited, 0);
     const opened = new HostProcess(['--id', appId, '--', 'plain']);
     assert.equal(await opened.exited, 0);
-    assert.deepEqual(journal, ['handler(quit)', 'window.restore', 'window.show', 'window.focus', 'handler(null)']);
-    assert.deepEqual(seen.map((launch) => launch.source), ['second-instance', 'second-instance']);
+    assert.deepEqual(journal, ['handler(quit)', 'handler(quit)', 'window.restore', 'window.show', 'window.focus', 'handler(null)']);
+    assert.deepEqual(seen.map((launch) => launch.source), ['second-instance', 'second-instance', 'second-instance']);
     await primary.release();
   });
 
-  it('a quit request when no instance runs exits 0 at once and never becomes the primary', async () => {
+  it('a quit request when no instance runs exits 0 at once: no window, no handler, the lock let go', async () => {
     const appId = uniqueId('quit-none');
     const app = new AppDouble();
     const claiming = settlement(singleInstance({ app, dialog: new DialogDouble(), appId, argv: ['app', '--sole-instance-request=quit'], logger: new RecordingLogger() }));

@@ -96,6 +96,24 @@ describe('one app id, by construction', () => {
   });
 });
 
+describe("an nsis.include of the app's own", () => {
+  /** A Windows pack context whose config names `include`, a file in the build resources holding `text`. */
+  function withInclude(text: string): AfterPackContext {
+    const resources = tempDir('build-resources');
+    fs.writeFileSync(path.join(resources, 'custom.nsh'), text);
+    const context = packContext('win32', ARCH.x64);
+    return { ...context, packager: { ...context.packager, config: { nsis: { include: 'custom.nsh' } }, info: { buildResourcesDir: resources } } };
+  }
+
+  it('that leaves the generated check out stops the build, saying which line to add', async () => {
+    await assert.rejects(afterPack(withInclude('!macro customInstall\n!macroend\n')), /nsis\.include is "custom\.nsh", which replaces the installer check sole-instance generates[\s\S]*!include "\$\{PROJECT_DIR\}\\node_modules\\\.cache\\sole-instance\\installer\.nsh"/);
+  });
+
+  it('that includes the generated check passes', async () => {
+    await afterPack(withInclude('!include "${PROJECT_DIR}\\node_modules\\.cache\\sole-instance\\installer.nsh"\n!macro customInstall\n!macroend\n'));
+  });
+});
+
 describe('electron-builder --dir, offline, with a stand-in Electron', () => {
   let output: string;
   const electrons: Record<string, string> = {};

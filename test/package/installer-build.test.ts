@@ -2,7 +2,8 @@
  * The generated installer include inside electron-builder's own NSIS scripts: real
  * `electron-builder --win` builds of the template, offline, compiled by Debian's makensis with
  * electron-builder's header, messages and flags, for the installer and the uninstaller, in
- * each installer shape. What this machine cannot do is stood in for and said so: Electron's
+ * each installer shape, and what happens when the check is broken or left out. What this
+ * machine cannot do is stood in for and said so: Electron's
  * binary (a stand-in folder), the third-party NSIS plugins (stubs that export the names the
  * scripts call, built here with MinGW) and running the 32-bit uninstaller generator (Debian's
  * Wine here is 64-bit only), which a script replaces by a copy. The installers are compiled,
@@ -112,11 +113,20 @@ describe("electron-builder's NSIS installers with the generated include", { skip
     });
   }
 
-  it('the include is really compiled in: a broken one fails the build, naming its macro', async () => {
-    const broken = path.join(tempDir('broken'), 'installer.nsh');
-    fs.writeFileSync(broken, fs.readFileSync(installerIncludePath(ROOT), 'utf8').replace('${EndIf}', '${EndIff}'));
-    await assert.rejects(build('broken', ['--x64', `-c.nsis.include=${broken}`]), (error: { stdout: string; stderr: string }) => {
-      assert.match(error.stdout + error.stderr, /Invalid command: "\$\{EndIff\}"[\s\S]*Error in macro _si/);
+  it('the generated check is really compiled in: a quit command it cannot compile fails the build inside its macro', async () => {
+    const custom = path.join(tempDir('custom-include'), 'installer.nsh');
+    fs.writeFileSync(custom, `!define SI_QUIT_COMMAND 'one two three'\n!include "${installerIncludePath(ROOT)}"\n`);
+    await assert.rejects(build('broken', ['--x64', `-c.nsis.include=${custom}`]), (error: { stdout: string; stderr: string }) => {
+      assert.match(error.stdout + error.stderr, /ExecWait expects[\s\S]*Error in macro _siRequestQuit/);
+      return true;
+    });
+  });
+
+  it('an nsis.include of the app\'s own that leaves the check out stops the real build', async () => {
+    const custom = path.join(tempDir('custom-include'), 'installer.nsh');
+    fs.writeFileSync(custom, '!macro customInstall\n!macroend\n');
+    await assert.rejects(build('replaced', ['--x64', `-c.nsis.include=${custom}`]), (error: { stdout: string; stderr: string }) => {
+      assert.match(error.stdout + error.stderr, /which replaces the installer check sole-instance generates/);
       return true;
     });
   });

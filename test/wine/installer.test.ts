@@ -18,7 +18,8 @@ import { type Display, NODE_EXE, RUN_DIR, WineProcess, harnessMissing, runWineFi
 
 const OUT = path.join(ROOT, '.cache', 'installer-test');
 const MAKENSIS = '/usr/bin/makensis';
-const APP_ID = 'com.example.installer-check';
+/** An app id with the characters NSIS's quoting and variables trip on, which app ids may hold. */
+const APP_ID = "com.example.ana's-$check";
 const HOSTILE_NAME = 'Ana\'s "Notes" $HOME `x` 100% Ünïcødé 日本';
 const SID = 'S-1-5-21-1004336348-1177238915-682003330-512';
 /** The bounded waits of the installer under test: for a quitting app, and after a quit request. */
@@ -89,9 +90,11 @@ describe('the generated installer include', () => {
   const include = renderInstallerInclude({ appId: APP_ID, scope: 'session', productName: HOSTILE_NAME });
 
   it("opens the very names the app holds: the user's mutex (SID filled in) and the installation's (folder hash filled in)", () => {
-    const names = [...include.matchAll(/OpenMutexW\([^"]*"([^"]+)"\)/g)].map((match) => match[1]);
-    assert.equal(names[0]?.replace('$0', SID), win32MutexName(APP_ID, 'session', SID));
-    assert.equal(names[1]?.replace('$1', '0badf00d'), win32InstallationMutexName(APP_ID, '0badf00d'));
+    const names = [...include.matchAll(/StrCpy \$R7 "(.*)"$/gm)].map((match) => match[1] ?? '');
+    const filled = (name: string, register: string, value: string): string => name.replace(new RegExp(`(?<!\\$)\\$${register}`), value).replace(/\$\$/g, '$');
+    assert.equal(filled(names[0] ?? '', '0', SID), win32MutexName(APP_ID, 'session', SID));
+    assert.equal(filled(names[1] ?? '', '1', '0badf00d'), win32InstallationMutexName(APP_ID, '0badf00d'));
+    assert.doesNotMatch(include, /System::Call '[^']*Local\\|System::Call '[^']*Global\\/, 'no name inside System::Call\'s own quotes');
   });
 
   it('asks the app to quit through its own channel and never kills a process', () => {
@@ -124,7 +127,9 @@ describe('the generated installer include', () => {
 
 describe('the installer under Wine, against a running app', { skip: harnessMissing() }, () => {
   const host = path.join(RUN_DIR, 'dist', 'host.js');
-  const hostCommand = (args: string): string => `'"${windowsPath(NODE_EXE)}" "${windowsPath(host)}" --id ${APP_ID} ${args}'`;
+  /** A command line as an NSIS string: double-quoted, its quotes and dollars escaped. */
+  const hostCommand = (args: string): string =>
+    `"${[windowsPath(NODE_EXE), windowsPath(host), '--id', APP_ID].map((arg) => `$\\"${arg.replace(/\$/g, '$$$$')}$\\"`).join(' ')} ${args}"`;
   /** The app is installed where node.exe is: the installation mutex the host holds is the one the installer asks for. */
   const installDir = windowsPath(path.dirname(NODE_EXE));
   let exe = '';
@@ -204,16 +209,21 @@ describe('the installer under Wine, against a running app', { skip: harnessMissi
     assert.equal(await update.exited, 0);
   });
 
-  it("another user's (or session's) instance of this installation: the silent installer stops with code 2 and says why", async () => {
+  it("another user's (or session's) instances of this installation: each holds the installation mutex; while one runs the silent installer stops with code 2 and says why", async () => {
     fs.rmSync(trace, { force: true });
-    const other = wineFixture(['hold-installation', APP_ID]);
-    const held = await other.first();
-    assert.equal(held.held, true, other.stderr);
-    assert.match(String(held.installation), new RegExp(`^Global\\\\sole-instance-${escape(APP_ID)}-[0-9a-f]{8}$`));
-    assert.equal(await installer('/S').exited, 2);
+    const first = wineFixture(['hold-installation', APP_ID]);
+    const second = wineFixture(['hold-installation', APP_ID]);
+    for (const holder of [first, second]) {
+      const held = await holder.first();
+      assert.equal(held.held, true, holder.stderr);
+      assert.match(String(held.installation), new RegExp(`^Global\\\\sole-instance-${escape(APP_ID)}-[0-9a-f]{8}$`));
+    }
+    await first.stop();
+    assert.equal(await installer('/S').exited, 2, 'the second still holds it after the first has gone');
     assert.match(readTrace(), /is running for another user or in another session; it cannot be closed from here/);
-    await other.stop();
+    await second.stop();
     fs.rmSync(trace, { force: true });
+    assert.equal(await installer('/S').exited, 0, 'nobody holds it any more');
   });
 });
 

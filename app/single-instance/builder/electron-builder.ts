@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { type AppIdentity, readAppIdentity } from './app-identity.js';
 import { BuildError } from './build-error.js';
 import { renderInstallerInclude } from './installer-include.js';
-import { type Target, koffiBinary, koffiFolder, verifyBinary } from './koffi-binaries.js';
+import { KOFFI_ARCH_FILES, type Target, koffiBinary, koffiFolder, verifyBinary } from './koffi-binaries.js';
 
 /** What electron-builder passes to an `afterPack` hook (the parts used here). */
 export interface AfterPackContext {
@@ -34,6 +34,10 @@ export interface AfterPackContext {
     appInfo: { id: string; productName: string };
     /** The resources folder inside a packed app's folder. */
     getResourcesDir(appOutDir: string): string;
+    /** The merged configuration (its `nsis.include`). */
+    config?: { nsis?: { include?: string | null } | null };
+    /** Where electron-builder looks for build resources first. */
+    info?: { buildResourcesDir: string };
   };
 }
 
@@ -64,7 +68,7 @@ export function electronBuilderPreset(request: Partial<PresetRequest> = {}): Rec
     files: ['!node_modules/@koromix/**'],
     nsis: { include: installerIncludePath(projectDir) },
     // Both CPUs' binaries ship in each half of a universal app; each half loads its own.
-    mac: { x64ArchFiles: 'Contents/Resources/koffi/darwin_*/koffi.node' },
+    mac: { x64ArchFiles: KOFFI_ARCH_FILES },
   };
 }
 
@@ -91,6 +95,7 @@ export async function afterPack(context: AfterPackContext): Promise<void> {
   }
   if (context.electronPlatformName === 'win32') {
     writeInstallerInclude(projectDir, identity, appInfo.productName);
+    checkInstallerIncludeKept(context);
   }
   return Promise.resolve();
 }
@@ -106,6 +111,28 @@ export function targetsOf(context: Pick<AfterPackContext, 'electronPlatformName'
     throw new BuildError(`no koffi binary is placed for ${platform}-${arch ?? context.arch}: sole-instance packages win32, linux and darwin on x64, arm64 and ia32.`);
   }
   return [{ platform, arch }];
+}
+
+/**
+ * An `nsis.include` of the app's own replaces the generated one, and electron-builder then falls
+ * back to its own check (which kills processes by name): it must include the generated file.
+ */
+function checkInstallerIncludeKept(context: AfterPackContext): void {
+  const { projectDir, config, info } = context.packager;
+  const configured = config?.nsis?.include;
+  const generated = installerIncludePath(projectDir);
+  if (!configured || path.resolve(projectDir, configured) === generated) {
+    return;
+  }
+  const candidates = [info ? path.resolve(info.buildResourcesDir, configured) : undefined, path.resolve(projectDir, configured)];
+  const file = candidates.find((candidate): candidate is string => candidate !== undefined && fs.existsSync(candidate));
+  const text = file ? fs.readFileSync(file, 'utf8') : '';
+  if (!/^\s*!include\s+.*sole-instance[\\/]+installer\.nsh/im.test(text)) {
+    throw new BuildError(
+      `nsis.include is ${JSON.stringify(configured)}, which replaces the installer check sole-instance generates (electron-builder would fall back to killing the app by name). ` +
+        'Add this line to that file: !include "${PROJECT_DIR}\\node_modules\\.cache\\sole-instance\\installer.nsh"',
+    );
+  }
 }
 
 function writeInstallerInclude(projectDir: string, identity: AppIdentity, productName: string): void {

@@ -6,8 +6,11 @@
  *
  * ```ts
  * // forge.config.ts
- * import { soleInstanceForge } from 'sole-instance/builder';
- * const config: ForgeConfig = { hooks: { ...soleInstanceForge() }, ... };
+ * import { KOFFI_ARCH_FILES, soleInstanceForge } from 'sole-instance/builder';
+ * const config: ForgeConfig = {
+ *   hooks: { ...soleInstanceForge() },
+ *   packagerConfig: { osxUniversal: { x64ArchFiles: KOFFI_ARCH_FILES } }, // universal macOS builds
+ * };
  * ```
  */
 import * as fs from 'node:fs';

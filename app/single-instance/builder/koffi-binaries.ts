@@ -17,6 +17,12 @@ export interface Target {
   arch: 'x64' | 'arm64' | 'ia32';
 }
 
+/**
+ * The macOS binaries as a universal build's merge must see them: per-CPU files, both present in
+ * each half (electron-builder's `mac.x64ArchFiles`, Forge's `packagerConfig.osxUniversal.x64ArchFiles`).
+ */
+export const KOFFI_ARCH_FILES = 'Contents/Resources/koffi/darwin_*/koffi.node';
+
 /** The folder koffi's loader searches under `process.resourcesPath` for a target: `koffi/<os>_<arch>`. */
 export function koffiFolder(target: Target): string {
   return path.join('koffi', `${target.platform}_${target.arch}`);
@@ -92,23 +98,31 @@ export function koffiBinary(target: Target, projectDir: string): string {
   const triplet = `${target.platform}_${target.arch}`;
   const cached = path.join(projectDir, 'node_modules', '.cache', 'sole-instance', `koffi-${version}`, triplet, 'koffi.node');
   if (!fs.existsSync(cached)) {
-    fetchBinary(`@koromix/koffi-${target.platform}-${target.arch}@${version}`, triplet, cached);
+    fetchBinary(`@koromix/koffi-${target.platform}-${target.arch}@${version}`, triplet, cached, projectDir);
   }
   verifyBinary(cached, target);
   return cached;
 }
 
-function fetchBinary(spec: string, triplet: string, destination: string): void {
+/**
+ * Fetches a binary with `npm pack`, run in the project so that its `.npmrc` (registry, proxy,
+ * auth) applies, and caches it: written beside its place, then renamed, so that an interrupted
+ * or concurrent build never leaves a partial file to be reused.
+ */
+function fetchBinary(spec: string, triplet: string, destination: string, projectDir: string): void {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sole-instance-koffi-'));
   try {
     const [command, prefix, shell] = npmCommand();
-    const packed = execFileSync(command, [...prefix, 'pack', '--silent', spec], { cwd: work, encoding: 'utf8', shell, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-    const binary = tarEntry(zlib.gunzipSync(fs.readFileSync(path.join(work, packed))), `package/${triplet}/koffi.node`);
+    const args = [...prefix, 'pack', '--silent', '--pack-destination', work, spec];
+    const packed = execFileSync(command, shell ? args.map(quoted) : args, { cwd: projectDir, encoding: 'utf8', shell, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    const binary = tarEntry(zlib.gunzipSync(fs.readFileSync(path.join(work, path.basename(packed)))), `package/${triplet}/koffi.node`);
     if (!binary) {
       throw new Error(`${packed} has no ${triplet}/koffi.node`);
     }
     fs.mkdirSync(path.dirname(destination), { recursive: true });
-    fs.writeFileSync(destination, binary);
+    const partial = `${destination}.${process.pid}.partial`;
+    fs.writeFileSync(partial, binary);
+    fs.renameSync(partial, destination);
   } catch (error) {
     const detail = (error as { stderr?: Buffer | string }).stderr?.toString().trim() || String(error);
     throw new BuildError(
@@ -131,6 +145,11 @@ function npmCommand(): [string, string[], boolean] {
     return [process.execPath, [cli], false];
   }
   return process.platform === 'win32' ? ['npm.cmd', [], true] : ['npm', [], false];
+}
+
+/** An argument as cmd.exe reads it (npm.cmd runs only through a shell): in double quotes. */
+function quoted(arg: string): string {
+  return `"${arg.replace(/"/g, '""')}"`;
 }
 
 /**

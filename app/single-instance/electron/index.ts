@@ -178,9 +178,11 @@ function report(step: () => void): void {
 
 function primary(instance: PrimaryInstance, inbox: LaunchInbox, options: SingleInstanceOptions): ElectronPrimary {
   const { app, scheme, onSecondInstance, platform = process.platform } = options;
-  instance.onSecondInstance((launch) =>
-    inbox.receive({ ...launch, source: 'second-instance', url: scheme ? extractDeepLink(launch.argv, scheme) : null, request: launchRequest(launch.argv) }),
-  );
+  instance.onSecondInstance((received) => {
+    const launch: Launch = { ...received, source: 'second-instance', url: scheme ? extractDeepLink(received.argv, scheme) : null, request: launchRequest(received.argv) };
+    // A quit request cannot wait for a window: an installer is waiting, and the app may be starting or tray-only.
+    return launch.request === 'quit' ? (onSecondInstance?.(launch) ?? null) : inbox.receive(launch);
+  });
   let window: WindowLike | undefined;
   const present: Handler<Launch> = (launch) => {
     if (launch.request === null && window && !window.isDestroyed()) {

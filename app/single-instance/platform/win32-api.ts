@@ -43,13 +43,17 @@ export interface Win32Api {
   hashFolder(folder: string): string;
   /**
    * Creates (or opens) a mutex every user may open, and holds a handle to it without owning it:
-   * a name whose existence says a process holds it. `null` when it cannot (see `GetLastError`).
+   * a name whose existence says a process holds it. It asks only for `SYNCHRONIZE` (plain
+   * `CreateMutexW` asks for all access, which the DACL denies another user once the mutex
+   * exists). `null` when it cannot (see `GetLastError`).
    */
   openForEveryone(name: string): Handle;
 }
 
-/** Every user may wait on it or hold a handle to it (`SYNCHRONIZE | MUTEX_MODIFY_STATE` for Everyone). */
-const EVERYONE_MAY_OPEN = 'D:(A;;0x00100001;;;WD)';
+/** Every user may hold a handle to it and wait on it (`SYNCHRONIZE` for Everyone), nothing more. */
+const EVERYONE_MAY_OPEN = 'D:(A;;0x00100000;;;WD)';
+/** The access a holder asks for: what the DACL grants everyone, so that any user's instance can open it once it exists. */
+const SYNCHRONIZE = 0x00100000;
 const SDDL_REVISION_1 = 1;
 const HASH_STRING_ALGORITHM_X65599 = 1;
 
@@ -141,7 +145,9 @@ function bind(koffi: KoffiModule): Win32Api {
       '_Out_ void **SecurityDescriptor, void *SecurityDescriptorSize)',
   );
   const SecurityAttributes = koffi.struct('SOLE_INSTANCE_SECURITY_ATTRIBUTES', { nLength: 'uint32_t', lpSecurityDescriptor: 'void *', bInheritHandle: 'int' });
-  const CreateMutexWithAttributes = kernel32.func('void * __stdcall CreateMutexW(const SOLE_INSTANCE_SECURITY_ATTRIBUTES *lpMutexAttributes, int bInitialOwner, const char16_t *lpName)');
+  const CreateMutexExW = kernel32.func(
+    'void * __stdcall CreateMutexExW(const SOLE_INSTANCE_SECURITY_ATTRIBUTES *lpMutexAttributes, const char16_t *lpName, uint32_t dwFlags, uint32_t dwDesiredAccess)',
+  );
 
   const hashFolder = (folder: string): string => {
     const text = Buffer.from(`${folder}\0`, 'utf16le');
@@ -159,7 +165,7 @@ function bind(koffi: KoffiModule): Win32Api {
     }
     try {
       const attributes = { nLength: koffi.sizeof(SecurityAttributes), lpSecurityDescriptor: descriptor[0], bInheritHandle: 0 };
-      return CreateMutexWithAttributes(attributes, 0, name) as Handle;
+      return CreateMutexExW(attributes, name, 0, SYNCHRONIZE) as Handle;
     } finally {
       LocalFree(descriptor[0]);
     }
