@@ -9,7 +9,7 @@ export { type Launch, type LaunchHandler, QUIT_REQUEST, launchRequest } from './
 export { type Handler, LaunchQueue } from './launch-queue.js';
 export type { JsonValue } from './json.js';
 export type { Logger } from './logger.js';
-export { type Scope, validateAppId, win32InstallationMutexName, win32MutexName } from './names.js';
+export { type Scope, installerNotesName, stateDirFor, validateAppId, win32InstallationMutexName, win32MutexName } from './names.js';
 export { ExitCode, type ExitCodeValue, exitCodeFor } from './exit-codes.js';
 export {
   BusyError,

@@ -93,6 +93,15 @@ export function validateAppId(appId: unknown): string {
 }
 
 /**
+ * The file an installer that gave up leaves in the state directory for the app to log on its
+ * next start (Windows; see `sole-instance/builder`).
+ * @param appId - a valid app id
+ */
+export function installerNotesName(appId: string): string {
+  return `${appId}.installer.log`;
+}
+
+/**
  * The per-user state directory, from the user's home as the OS knows it (the password
  * database, not `$HOME`) or, on Windows, the Local AppData known folder: never from an
  * environment variable, so that every launch of one user finds the same one.

@@ -10,7 +10,7 @@ import type { JsonValue } from './json.js';
 import { Keeper, type Published } from './keeper.js';
 import type { LaunchHandler } from './launch.js';
 import { LaunchQueue } from './launch-queue.js';
-import type { Places } from './names.js';
+import { type Places, installerNotesName } from './names.js';
 import type { Settings } from './options.js';
 import { type KernelLock, currentPlatform } from './platform/index.js';
 import { newSecret, removeRecordIfOurs, writeRecord } from './record.js';
@@ -119,7 +119,7 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
  * not close it), and removes it: `<state dir>/<appId>.installer.log`, UTF-16 as NSIS writes it.
  */
 function reportInstallerNotes(places: Places, appId: string, logger: Settings['logger']): void {
-  const file = path.join(places.stateDir, `${appId}.installer.log`);
+  const file = path.join(places.stateDir, installerNotesName(appId));
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);

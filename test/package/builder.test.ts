@@ -5,17 +5,15 @@
  * Linux app loading koffi the way it would run; one app id by construction; and Forge's hook.
  */
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
 import Ajv from 'ajv';
 import * as asar from '@electron/asar';
 import { type AfterPackContext, type Target, afterPack, binaryTarget, electronBuilderPreset, installerIncludePath, koffiFolder, soleInstanceForge } from 'sole-instance/builder';
 import { FIXTURE, NodeProcess, ROOT, finished, tempDir } from '../helpers.js';
+import { type BuilderOs, runElectronBuilder, standInElectron } from './electron-builder.js';
 
-const execFileAsync = promisify(execFile);
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { soleInstance: { appId: string } };
 const APP_ID = manifest.soleInstance.appId;
 
@@ -116,15 +114,15 @@ describe("an nsis.include of the app's own", () => {
 
 describe('electron-builder --dir, offline, with a stand-in Electron', () => {
   let output: string;
-  const electrons: Record<string, string> = {};
+  const electrons: Partial<Record<BuilderOs, string>> = {};
   before(() => {
     output = tempDir('release');
-    electrons.linux = standInElectron('linux');
-    electrons.win = standInElectron('win');
-    electrons.mac = standInElectron('mac');
+    for (const os of ['linux', 'win', 'mac'] as const) {
+      electrons[os] = standInElectron(os);
+    }
   });
 
-  const builds: [string, string, string, string, string, Target][] = [
+  const builds: [BuilderOs, string, string, string, string, Target][] = [
     ['linux', 'x64', 'linux-unpacked', 'resources', 'linux_x64', { platform: 'linux', arch: 'x64' }],
     ['linux', 'arm64', 'linux-arm64-unpacked', 'resources', 'linux_arm64', { platform: 'linux', arch: 'arm64' }],
     ['win', 'x64', 'win-unpacked', 'resources', 'win32_x64', { platform: 'win32', arch: 'x64' }],
@@ -134,11 +132,7 @@ describe('electron-builder --dir, offline, with a stand-in Electron', () => {
   ];
   for (const [os, arch, folder, resourcesIn, triplet, target] of builds) {
     it(`${os} ${arch}: the packed app carries the target's koffi binary and not the build machine's`, async () => {
-      const extra = os === 'win' ? ['-c.win.signAndEditExecutable=false', '-c.disableAsarIntegrity=true'] : os === 'mac' ? ['-c.mac.identity=null'] : [];
-      await execFileAsync(process.execPath, [
-        path.join(ROOT, 'node_modules', 'electron-builder', 'cli.js'), `--${os}`, 'dir', `--${arch}`,
-        `-c.electronDist=${electrons[os]}`, '-c.electronVersion=45.5.0', `-c.directories.output=${output}`, ...extra,
-      ], { cwd: ROOT, env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' }, maxBuffer: 16 * 1024 * 1024 });
+      await runElectronBuilder({ os, args: ['dir', `--${arch}`], electron: electrons[os] ?? '', output });
       const resources = path.join(output, folder, resourcesIn);
       assert.deepEqual(placedBinaries(resources)[triplet], target);
       const packed = asar.listPackage(path.join(resources, 'app.asar'), { isPack: false });
@@ -186,25 +180,3 @@ describe('Electron Forge: packageAfterCopy', () => {
     }
   });
 });
-
-/** A folder electron-builder takes as Electron (`electronDist`): the files it copies and renames, no real binary. */
-function standInElectron(os: string): string {
-  const dir = tempDir(`electron-${os}`);
-  if (os === 'linux') {
-    fs.writeFileSync(path.join(dir, 'electron'), '#!/bin/sh\n', { mode: 0o755 });
-  } else if (os === 'win') {
-    fs.writeFileSync(path.join(dir, 'electron.exe'), 'MZ');
-  } else {
-    const contents = path.join(dir, 'Electron.app', 'Contents');
-    const helper = path.join(contents, 'Frameworks', 'Electron Helper.app', 'Contents');
-    const plist = (executable: string): string =>
-      `<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>CFBundleExecutable</key><string>${executable}</string>` +
-      '<key>CFBundleIdentifier</key><string>com.github.Electron</string><key>CFBundleVersion</key><string>45.5.0</string></dict></plist>\n';
-    for (const [folder, executable] of [[contents, 'Electron'], [helper, 'Electron Helper']] as const) {
-      fs.mkdirSync(path.join(folder, 'MacOS'), { recursive: true });
-      fs.writeFileSync(path.join(folder, 'Info.plist'), plist(executable));
-      fs.writeFileSync(path.join(folder, 'MacOS', executable), '');
-    }
-  }
-  return dir;
-}

@@ -10,15 +10,14 @@
  * not run: test/wine/installer.test.ts runs the include itself under Wine.
  */
 import * as assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
 import { installerIncludePath } from 'sole-instance/builder';
 import { ROOT, tempDir } from '../helpers.js';
+import { runElectronBuilder, standInElectron } from './electron-builder.js';
 
-const execFileAsync = promisify(execFile);
 const TEMPLATES = path.join(ROOT, 'node_modules', 'app-builder-lib', 'templates', 'nsis');
 const PLUGIN_SOURCE = path.join(ROOT, 'test', 'fixtures', 'nsis-plugin-stub.c');
 const MINGW = '/usr/bin/i686-w64-mingw32-gcc';
@@ -41,7 +40,7 @@ function pluginCalls(): Map<string, Set<string>> {
   return calls;
 }
 
-/** The tools electron-builder is pointed at: Debian's makensis, stub plugins, a stand-in for the Wine step. */
+/** The tools electron-builder is pointed at (as environment variables): Debian's makensis, stub plugins, a stand-in for the Wine step. */
 function toolchain(): Record<string, string> {
   const root = tempDir('nsis-toolchain');
   const nsis = path.join(root, 'nsis');
@@ -60,15 +59,11 @@ function toolchain(): Record<string, string> {
   // electron-builder runs the compiled uninstaller generator under Wine to write the uninstaller;
   // it is a 32-bit program, which this machine's 64-bit Wine cannot run: a copy stands in for it.
   fs.writeFileSync(path.join(bin, 'wine'), '#!/bin/sh\ncp "$1" "${1%exe}__uninstaller.exe"\n', { mode: 0o755 });
-  const electron = path.join(root, 'electron');
-  fs.mkdirSync(electron);
-  fs.writeFileSync(path.join(electron, 'electron.exe'), 'MZ');
   return {
     ELECTRON_BUILDER_NSIS_DIR: nsis,
     ELECTRON_BUILDER_NSIS_RESOURCES_DIR: path.dirname(path.dirname(plugins)),
     ELECTRON_BUILDER_7ZIP_PATH: SEVEN_ZIP,
     PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`,
-    ELECTRON_DIST: electron,
   };
 }
 
@@ -80,19 +75,16 @@ function toolsMissing(): string | undefined {
 
 describe("electron-builder's NSIS installers with the generated include", { skip: toolsMissing() }, () => {
   let env: Record<string, string> = {};
+  let electron = '';
   before(() => {
     env = toolchain();
+    electron = standInElectron('win');
   });
 
   /** Runs `electron-builder --win nsis` on the template with `config` overrides; resolves with the installer's path. */
   async function build(label: string, config: string[]): Promise<string> {
     const output = tempDir(`installer-${label}`);
-    const { ELECTRON_DIST: electron = '', ...variables } = env;
-    await execFileAsync(process.execPath, [
-      path.join(ROOT, 'node_modules', 'electron-builder', 'cli.js'), '--win', 'nsis',
-      `-c.electronDist=${electron}`, '-c.electronVersion=45.5.0', `-c.directories.output=${output}`,
-      '-c.win.signAndEditExecutable=false', '-c.disableAsarIntegrity=true', ...config,
-    ], { cwd: ROOT, env: { ...process.env, ...variables, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' }, maxBuffer: 64 * 1024 * 1024 });
+    await runElectronBuilder({ os: 'win', args: ['nsis', ...config], electron, output, env });
     const installers = fs.readdirSync(output).filter((file) => file.endsWith('.exe'));
     assert.equal(installers.length, 1, `one installer in ${fs.readdirSync(output).join(', ')}`);
     return path.join(output, installers[0] ?? '');

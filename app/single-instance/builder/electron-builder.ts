@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { type AppIdentity, readAppIdentity } from './app-identity.js';
 import { BuildError } from './build-error.js';
 import { renderInstallerInclude } from './installer-include.js';
-import { KOFFI_ARCH_FILES, type Target, koffiBinary, koffiFolder, verifyBinary } from './koffi-binaries.js';
+import { KOFFI_ARCH_FILES, type Target, koffiTargets, placeKoffi } from './koffi-binaries.js';
 
 /** What electron-builder passes to an `afterPack` hook (the parts used here). */
 export interface AfterPackContext {
@@ -86,13 +86,7 @@ export async function afterPack(context: AfterPackContext): Promise<void> {
         '(package.json "soleInstance.appId"): remove appId from the electron-builder config, where the preset sets it from package.json.',
     );
   }
-  const resources = context.packager.getResourcesDir(context.appOutDir);
-  for (const target of targetsOf(context)) {
-    const destination = path.join(resources, koffiFolder(target), 'koffi.node');
-    fs.mkdirSync(path.dirname(destination), { recursive: true });
-    fs.copyFileSync(koffiBinary(target, projectDir), destination);
-    verifyBinary(destination, target);
-  }
+  placeKoffi(projectDir, context.packager.getResourcesDir(context.appOutDir), targetsOf(context));
   if (context.electronPlatformName === 'win32') {
     writeInstallerInclude(projectDir, identity, appInfo.productName);
     checkInstallerIncludeKept(context);
@@ -102,15 +96,7 @@ export async function afterPack(context: AfterPackContext): Promise<void> {
 
 /** The koffi binaries a packed app needs: its own target's; on macOS both CPUs', for universal builds. */
 export function targetsOf(context: Pick<AfterPackContext, 'electronPlatformName' | 'arch'>): Target[] {
-  const arch = ARCH_NAMES[context.arch];
-  const platform = context.electronPlatformName === 'mas' ? 'darwin' : context.electronPlatformName;
-  if (platform === 'darwin') {
-    return [{ platform, arch: 'x64' }, { platform, arch: 'arm64' }];
-  }
-  if ((platform !== 'win32' && platform !== 'linux') || (arch !== 'x64' && arch !== 'arm64' && arch !== 'ia32')) {
-    throw new BuildError(`no koffi binary is placed for ${platform}-${arch ?? context.arch}: sole-instance packages win32, linux and darwin on x64, arm64 and ia32.`);
-  }
-  return [{ platform, arch }];
+  return koffiTargets(context.electronPlatformName, ARCH_NAMES[context.arch] ?? String(context.arch));
 }
 
 /**

@@ -16,8 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readAppIdentity } from './app-identity.js';
-import { BuildError } from './build-error.js';
-import { type Target, koffiBinary, koffiDirectory, koffiFolder, verifyBinary } from './koffi-binaries.js';
+import { type Target, koffiDirectory, koffiTargets, placeKoffi } from './koffi-binaries.js';
 
 /** Forge's `packageAfterCopy` hook: `(forgeConfig, buildPath, electronVersion, platform, arch)`. */
 export type PackageAfterCopy = (forgeConfig: unknown, buildPath: string, electronVersion: string, platform: string, arch: string) => Promise<void>;
@@ -31,22 +30,10 @@ export function soleInstanceForge(projectDir = process.cwd()): { packageAfterCop
   return {
     packageAfterCopy: (_config, buildPath, _electronVersion, platform, arch) => {
       readAppIdentity(projectDir);
-      shipKoffi(projectDir, buildPath, targetsFor(platform, arch));
+      shipKoffi(projectDir, buildPath, koffiTargets(platform, arch));
       return Promise.resolve();
     },
   };
-}
-
-/** The koffi binaries a Forge package needs: its target's; on macOS both CPUs', for universal builds. */
-function targetsFor(platform: string, arch: string): Target[] {
-  const os = platform === 'mas' ? 'darwin' : platform;
-  if (os === 'darwin') {
-    return [{ platform: 'darwin', arch: 'x64' }, { platform: 'darwin', arch: 'arm64' }];
-  }
-  if ((os !== 'win32' && os !== 'linux') || (arch !== 'x64' && arch !== 'arm64' && arch !== 'ia32')) {
-    throw new BuildError(`no koffi binary is placed for ${platform}-${arch}: sole-instance packages win32, linux and darwin on x64, arm64 and ia32.`);
-  }
-  return [{ platform: os, arch }];
 }
 
 /**
@@ -59,11 +46,5 @@ export function shipKoffi(projectDir: string, buildPath: string, targets: Target
   const koffiDir = koffiDirectory(projectDir);
   const into = path.join(buildPath, 'node_modules', 'koffi');
   fs.cpSync(koffiDir, into, { recursive: true, filter: (file) => !file.endsWith('.node') && !file.includes(`${path.sep}build${path.sep}`) });
-  const resources = path.dirname(buildPath);
-  for (const target of targets) {
-    const destination = path.join(resources, koffiFolder(target), 'koffi.node');
-    fs.mkdirSync(path.dirname(destination), { recursive: true });
-    fs.copyFileSync(koffiBinary(target, projectDir), destination);
-    verifyBinary(destination, target);
-  }
+  placeKoffi(projectDir, path.dirname(buildPath), targets);
 }

@@ -8,7 +8,7 @@ import { electronBuilderPreset } from './electron-builder.js';
 export { BuildError } from './build-error.js';
 export { type AppIdentity, readAppIdentity } from './app-identity.js';
 export { type InstallerInclude, nsisString, renderInstallerInclude } from './installer-include.js';
-export { KOFFI_ARCH_FILES, type Target, binaryTarget, koffiBinary, koffiDirectory, koffiFolder, koffiVersion, verifyBinary } from './koffi-binaries.js';
+export { KOFFI_ARCH_FILES, type Target, binaryTarget, koffiBinary, koffiDirectory, koffiFolder, koffiTargets, koffiVersion, placeKoffi, verifyBinary } from './koffi-binaries.js';
 export { type AfterPackContext, type PresetRequest, afterPack, electronBuilderPreset, installerIncludePath, targetsOf } from './electron-builder.js';
 export { type PackageAfterCopy, shipKoffi, soleInstanceForge } from './forge.js';
 

@@ -29,6 +29,39 @@ export function koffiFolder(target: Target): string {
 }
 
 /**
+ * The koffi binaries a packaged app needs: its own target's; on macOS both CPUs', which a
+ * universal build needs (each half loads its own).
+ * @param platform - the packager's platform name (`win32`, `linux`, `darwin` or `mas`)
+ * @param arch - the packager's CPU name
+ * @throws BuildError for a platform or CPU koffi's binaries are not placed for
+ */
+export function koffiTargets(platform: string, arch: string): Target[] {
+  const os = platform === 'mas' ? 'darwin' : platform;
+  if (os === 'darwin') {
+    return [{ platform: 'darwin', arch: 'x64' }, { platform: 'darwin', arch: 'arm64' }];
+  }
+  if ((os !== 'win32' && os !== 'linux') || (arch !== 'x64' && arch !== 'arm64' && arch !== 'ia32')) {
+    throw new BuildError(`no koffi binary is placed for ${platform}-${arch}: sole-instance packages win32, linux and darwin on x64, arm64 and ia32.`);
+  }
+  return [{ platform: os, arch }];
+}
+
+/**
+ * Places koffi's binary for each target where koffi's loader looks in a packaged app
+ * (`<resources>/koffi/<os>_<arch>/koffi.node`).
+ * @param projectDir - the app's project folder, where koffi is installed
+ * @param resources - the packaged app's resources folder
+ * @param targets - the binaries to place
+ */
+export function placeKoffi(projectDir: string, resources: string, targets: Target[]): void {
+  for (const target of targets) {
+    const destination = path.join(resources, koffiFolder(target), 'koffi.node');
+    fs.mkdirSync(path.dirname(destination), { recursive: true });
+    fs.copyFileSync(koffiBinary(target, projectDir), destination);
+  }
+}
+
+/**
  * Which OS and CPU a native binary is built for, read from its header (PE, ELF or Mach-O).
  * @param binary - the file's bytes
  * @returns the target, or `undefined` for an unknown format or CPU
