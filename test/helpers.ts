@@ -1,6 +1,7 @@
 /** Shared helpers of the test suites: real processes and their JSON lines, temp dirs, a recording logger. */
 import { type ChildProcess, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -165,10 +166,23 @@ export abstract class LineProcess {
     return this.lines;
   }
 
-  /** The first line (the host's role line). */
+  /** The first line. */
   async first(): Promise<Line> {
     const [line] = await this.waitForLines(1);
     return line!;
+  }
+
+  /** The host's role line (`{"role":…}`), whatever trace lines come before it. */
+  role(): Promise<Line> {
+    return this.waitForLine((line) => 'role' in line);
+  }
+
+  /**
+   * Resolves with the first traced event (a `{"trace":…}` line of a process run with
+   * `SOLE_INSTANCE_TRACE=1`) named `event` that matches `detail`.
+   */
+  traced(event: string, detail: Line = {}): Promise<Line> {
+    return this.waitForLine((line) => line.trace === event && Object.entries(detail).every(([key, value]) => line[key] === value));
   }
 
   /** Sends `signal` to the process and waits for it to exit. */
@@ -226,7 +240,6 @@ export class NodeProcess extends LineProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<number | string>;
   stderr = '';
-  private readonly stderrWaiters: { pattern: RegExp; resolve(): void }[] = [];
 
   /**
    * @param args - node arguments (a script and its arguments)
@@ -237,29 +250,11 @@ export class NodeProcess extends LineProcess {
     this.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString();
-      for (const waiter of this.stderrWaiters.filter((w) => w.pattern.test(this.stderr))) {
-        this.stderrWaiters.splice(this.stderrWaiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
     });
     createInterface({ input: this.child.stdout! }).on('line', (text) => this.addLine(text));
     this.exited = new Promise((resolve) => {
       this.child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
     });
-  }
-
-  /** Resolves once stderr (so far or later) matches `pattern`; rejects if the process exits first. */
-  waitForStderr(pattern: RegExp): Promise<void> {
-    if (pattern.test(this.stderr)) {
-      return Promise.resolve();
-    }
-    const matched = new Promise<void>((resolve) => this.stderrWaiters.push({ pattern, resolve }));
-    const ended = this.exited.then((code) => {
-      if (!pattern.test(this.stderr)) {
-        throw new Error(`exited (${code}) before stderr matched ${pattern}; stderr: ${this.stderr}`);
-      }
-    });
-    return Promise.race([matched, ended]);
   }
 }
 
@@ -278,7 +273,7 @@ export class HostProcess extends NodeProcess {
 /** Starts a host that must become the primary; resolves once it listens. */
 export async function startPrimary(id: string, extra: string[] = [], options: SpawnOptions = {}, script = HOST): Promise<HostProcess> {
   const host = new HostProcess(['--id', id, ...extra], options, script);
-  const line = await host.first();
+  const line = await host.role();
   if (line.role !== 'primary') {
     throw new Error(`expected a primary, got ${JSON.stringify(line)}`);
   }
@@ -309,33 +304,73 @@ export function runFixture(args: string[], options: SpawnOptions = {}): Promise<
   return finished(new NodeProcess([FIXTURE, ...args], options));
 }
 
-/** A logger that records every message and lets a test wait for one (synchronisation by event). */
+/** One event the package published on its diagnostics channel. */
+export type Traced = Record<string, unknown> & { appId: string; event: string };
+
+/**
+ * Records the events the package publishes in this process (its diagnostics channel,
+ * `sole-instance`) for one app id, and lets a test wait for them: synchronisation on structured
+ * events, never on the wording of a log line.
+ */
+export class TraceRecorder {
+  readonly events: Traced[] = [];
+  private readonly waiters: { matches(event: Traced): boolean; count: number; resolve(event: Traced): void }[] = [];
+  private readonly listener = (message: unknown): void => this.record(message as Traced);
+
+  /** @param appId - whose events are recorded */
+  constructor(private readonly appId: string) {
+    subscribe('sole-instance', this.listener);
+  }
+
+  /**
+   * Resolves with the `count`th event (past or future) named `event` that matches `detail`;
+   * rejects, naming what it waited for, after `timeoutMs`.
+   */
+  waitFor(event: string, detail: Record<string, unknown> = {}, count = 1, timeoutMs = 15_000): Promise<Traced> {
+    const matches = (candidate: Traced): boolean => candidate.event === event && Object.entries(detail).every(([key, value]) => candidate[key] === value);
+    const seen = this.events.filter(matches);
+    if (seen.length >= count) {
+      return Promise.resolve(seen[count - 1]!);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`no ${count}th "${event}" event ${JSON.stringify(detail)} within ${timeoutMs} ms; saw ${JSON.stringify(this.events)}`));
+      }, timeoutMs);
+      const waiter = { matches, count, resolve: (found: Traced) => (clearTimeout(timer), resolve(found)) };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Stops recording. */
+  stop(): void {
+    unsubscribe('sole-instance', this.listener);
+  }
+
+  private record(event: Traced): void {
+    if (event.appId !== this.appId) {
+      return;
+    }
+    this.events.push(event);
+    for (const waiter of this.waiters.filter((w) => w.matches(event))) {
+      if (this.events.filter(waiter.matches).length >= waiter.count) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(event);
+      }
+    }
+  }
+}
+
+/** A logger that records every message (what a test asserts a user is told). */
 export class RecordingLogger {
   readonly messages: string[] = [];
-  private readonly waiters: { pattern: RegExp; count: number; resolve(message: string): void }[] = [];
 
   readonly debug = (...params: unknown[]): void => this.record(params);
   readonly info = (...params: unknown[]): void => this.record(params);
   readonly warn = (...params: unknown[]): void => this.record(params);
   readonly error = (...params: unknown[]): void => this.record(params);
 
-  /** Resolves with the `count`th message (past or future) matching `pattern`. */
-  waitFor(pattern: RegExp, count = 1): Promise<string> {
-    const seen = this.messages.filter((message) => pattern.test(message));
-    if (seen.length >= count) {
-      return Promise.resolve(seen[count - 1] ?? '');
-    }
-    return new Promise((resolve) => this.waiters.push({ pattern, count, resolve }));
-  }
-
   private record(params: unknown[]): void {
-    const message = params.map(String).join(' ');
-    this.messages.push(message);
-    for (const waiter of this.waiters.filter((w) => w.pattern.test(message))) {
-      if (this.messages.filter((seen) => waiter.pattern.test(seen)).length >= waiter.count) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve(message);
-      }
-    }
+    this.messages.push(params.map(String).join(' '));
   }
 }

@@ -5,7 +5,8 @@
  * 1. Fast path: read the running primary's record and hand the launch to it. No FFI library is
  *    loaded on this path on Linux/macOS.
  * 2. Otherwise take the kernel lock without blocking. Owner: unless a primary whose files were
- *    deleted still lives (Linux: its beacon), become the primary. Not owner: a primary is
+ *    deleted still lives (Linux: its beacon), become the primary (or, for an installer's quit
+ *    request, let go: no instance runs, there is nothing to quit). Not owner: a primary is
  *    starting, restoring what was deleted, or just died: retry the hand-off with a short
  *    backoff, re-trying the lock between attempts.
  * 3. Past the deadline: `PrimaryNotRespondingError` (nothing was delivered). Never a hang,
@@ -15,10 +16,11 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BusyError, PrimaryNotRespondingError } from './errors.js';
 import { type HandOffOutcome, handOff } from './ipc/client.js';
+import type { Handover } from './ipc/protocol.js';
 import type { JsonValue } from './json.js';
-import { type Launch, forwardedEnv } from './launch.js';
 import type { Places } from './names.js';
 import { type ClaimOptions, type Settings, resolveOptions } from './options.js';
+import { forwardedEnv } from './own-launch.js';
 import { currentPlatform } from './platform/index.js';
 import { type PrimaryInstance, becomePrimary } from './primary.js';
 import { readRecord } from './record.js';
@@ -34,8 +36,13 @@ export interface SecondaryInstance {
   readonly reply: JsonValue;
 }
 
+/** This launch was an installer's quit request, and no instance runs: there is nothing to quit. */
+export interface NoInstance {
+  readonly role: 'none';
+}
+
 /** The outcome of {@link claim}. */
-export type Instance = PrimaryInstance | SecondaryInstance;
+export type Instance = PrimaryInstance | SecondaryInstance | NoInstance;
 
 /** Smallest and largest pause between attempts while a primary starts, in ms. */
 const FIRST_BACKOFF_MS = 2;
@@ -44,7 +51,8 @@ const MAX_BACKOFF_MS = 50;
 /**
  * Claims the single instance. Call it first thing in main, before creating any window.
  * @param options - the app id and optional settings
- * @returns `primary` (keep running, register a handler) or `secondary` (exit now)
+ * @returns `primary` (keep running, register the handlers), `secondary` (exit now), or for a quit
+ *   request that finds no instance, `none` (exit now)
  * @throws InvalidOptionsError for a bad app id or option
  * @throws PrimaryNotRespondingError when a primary holds the lock but does not take the launch in time (not delivered)
  * @throws BusyError when the primary kept refusing it, holding as many launches as it takes (not delivered)
@@ -53,9 +61,10 @@ const MAX_BACKOFF_MS = 50;
  */
 export async function claim(options: ClaimOptions): Promise<Instance> {
   const settings = resolveOptions(options);
-  const { logger } = settings;
+  const { logger, trace } = settings;
   const started = performance.now();
-  const elapsed = (): string => `${Math.round(performance.now() - started)} ms`;
+  const ms = (): number => Math.round(performance.now() - started);
+  const elapsed = (): string => `${ms()} ms`;
   const places = await currentPlatform.places(settings.appId, settings.scope);
   const deadline = started + settings.timeoutMs;
   const attempt = handOffAttempt(places, settings, deadline);
@@ -63,6 +72,7 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
   let outcome = await attempt();
   if (outcome.kind === 'delivered') {
     logger.info(`fast path: handed off to primary ${outcome.primaryPid} in ${elapsed()}`);
+    trace({ event: 'handed-off', primaryPid: outcome.primaryPid, ms: ms() });
     return secondary(outcome.primaryPid, outcome.reply);
   }
   logger.debug(`fast path missed (${describe(outcome)}) after ${elapsed()}`);
@@ -73,8 +83,15 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
     if (lock.tryAcquire()) {
       if (!(await currentPlatform.rivalAlive(places))) {
         logger.info(`lock taken after ${elapsed()}`);
+        if (settings.request === 'quit') {
+          lock.release();
+          logger.info(`asked to quit the running instance, but none runs (${elapsed()})`);
+          trace({ event: 'none', ms: ms() });
+          return { role: 'none' };
+        }
         const primary = await becomePrimary(places, lock, settings);
         logger.info(`primary listening on ${primary.endpoint} after ${elapsed()}`);
+        trace({ event: 'primary', endpoint: primary.endpoint, ms: ms() });
         return primary;
       }
       lock.release();
@@ -85,6 +102,7 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
     });
     if (outcome.kind === 'delivered') {
       logger.info(`handed off to primary ${outcome.primaryPid} after ${elapsed()}`);
+      trace({ event: 'handed-off', primaryPid: outcome.primaryPid, ms: ms() });
       return secondary(outcome.primaryPid, outcome.reply);
     }
     busy = outcome.kind === 'busy' ? outcome.detail : busy;
@@ -101,7 +119,7 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
 /** One hand-off try against the primary the record names, bound to this claim's launch and deadline. */
 function handOffAttempt(places: Places, settings: Settings, deadline: number): () => Promise<HandOffOutcome> {
   const { logger } = settings;
-  const launch: Launch = { argv: settings.argv, cwd: settings.cwd, data: settings.data, pid: process.pid, env: forwardedEnv(settings.forwardEnv) };
+  const handover: Handover = { argv: settings.argv, cwd: settings.cwd, data: settings.data, pid: process.pid, env: forwardedEnv(settings.forwardEnv), request: settings.request };
   return () => {
     const record = readRecord(places.record, currentPlatform.owner);
     if (!record) {
@@ -110,7 +128,7 @@ function handOffAttempt(places: Places, settings: Settings, deadline: number): (
     return handOff({
       endpoint: record.endpoint,
       secret: record.secret,
-      launch,
+      handover,
       maxMessageBytes: settings.maxMessageBytes,
       deadline,
       timeoutMs: settings.timeoutMs,

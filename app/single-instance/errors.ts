@@ -1,5 +1,5 @@
 /**
- * Typed errors of the single-instance package. Every message starts with `single-instance:`
+ * Typed errors of the package. Every message starts with `sole-instance:`
  * and says what to do about it. An error the running instance sends back over the wire
  * arrives as the same class a local one would be ({@link errorFromWire}).
  */
@@ -34,7 +34,7 @@ export class SingleInstanceError extends Error {
   readonly code: SingleInstanceErrorCode;
   /** The operating system's error code (`errno` name or Win32 error number) where one caused it. */
   readonly osCode: string | number | undefined;
-  /** The message without the `single-instance:` prefix, as sent to the other instance. */
+  /** The message without the `sole-instance:` prefix, as sent to the other instance. */
   readonly detail: string;
 
   /**
@@ -43,7 +43,7 @@ export class SingleInstanceError extends Error {
    * @param options - the underlying cause and the OS error code, when there is one
    */
   constructor(code: SingleInstanceErrorCode, detail: string, options: SingleInstanceErrorOptions = {}) {
-    super(`single-instance: ${detail}`, { cause: options.cause });
+    super(`sole-instance: ${detail}`, { cause: options.cause });
     this.code = code;
     this.osCode = options.osCode ?? errnoCode(options.cause);
     this.detail = detail;

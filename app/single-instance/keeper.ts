@@ -13,6 +13,7 @@ import type { Logger } from './logger.js';
 import type { Places } from './names.js';
 import type { Endpoint, KernelLock, Platform } from './platform/index.js';
 import { type PrimaryRecord, holdsRecord, writeRecord } from './record.js';
+import type { Trace } from './trace.js';
 
 /** What a primary holds and publishes; the keeper replaces `endpoint` and `record` when it restores them. */
 export interface Published {
@@ -40,11 +41,13 @@ export class Keeper {
    * @param published - what the primary holds and publishes
    * @param platform - the platform that made it
    * @param logger - where each restoration is logged
+   * @param trace - where it is published
    */
   constructor(
     private readonly published: Published,
     private readonly platform: Platform,
     private readonly logger: Logger,
+    private readonly trace: Trace,
   ) {}
 
   /** Starts watching. */
@@ -91,7 +94,10 @@ export class Keeper {
 
   private async heal(): Promise<void> {
     const { places, lock, server } = this.published;
-    this.platform.prepareStateDir(places);
+    if (this.platform.prepareStateDir(places)) {
+      this.logger.warn(`the state directory ${places.stateDir} was deleted; made it again`);
+      this.trace({ event: 'restored', what: 'state-dir' });
+    }
     if (!lock.isIntact()) {
       this.restoreLock();
     }
@@ -103,10 +109,12 @@ export class Keeper {
       this.published.endpoint = next;
       this.published.record = { ...this.published.record, endpoint: next.path };
       this.logger.warn(`the endpoint ${previous.path} was deleted; listening on ${next.path} instead`);
+      this.trace({ event: 'restored', what: 'endpoint' });
     }
     if (!this.stopped && !holdsRecord(places.record, this.published.record, this.platform.owner)) {
       writeRecord(places.record, this.published.record);
       this.logger.warn(`restored the record ${places.record}`);
+      this.trace({ event: 'restored', what: 'record' });
     }
     if (!this.stopped) {
       this.watchAll();
@@ -117,6 +125,7 @@ export class Keeper {
   private restoreLock(): void {
     if (this.published.lock.restore()) {
       this.logger.warn(`the lock file ${this.published.places.lock} was deleted; locked a new one`);
+      this.trace({ event: 'restored', what: 'lock' });
       return;
     }
     this.logger.debug(`the new lock file ${this.published.places.lock} is held for a moment; trying again in ${this.retryMs} ms`);

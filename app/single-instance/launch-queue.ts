@@ -1,43 +1,39 @@
 /**
- * The primary's side of delivery: launches that arrive before a handler is registered wait
- * here and are delivered in arrival order once one is; the handler's return value (or
- * promise) becomes the second instance's reply. The Electron layer holds its launches in one
- * too, until the app has a window.
+ * The one way a launch reaches its handler in the primary: launches that arrive before a handler
+ * is registered wait here and are delivered in arrival order once one is; the handler's return
+ * value (or promise) becomes the second instance's reply, checked here once.
  */
 import { HandlerError, ShutdownError } from './errors.js';
 import { type JsonValue, jsonProblem } from './json.js';
-import type { Launch } from './launch.js';
+import type { Launch, LaunchHandler } from './launch.js';
 
-/** Receives a launch of type `L`; returns (or resolves) the reply. */
-// A handler with no return statement (`void`) must be accepted: it replies null.
-// eslint-disable-next-line @typescript-eslint/no-invalid-void-type
-export type Handler<L extends Launch> = (launch: L) => JsonValue | void | Promise<JsonValue | void>;
-
-interface Pending<L> {
-  launch: L;
+interface Pending {
+  launch: Launch;
   resolve(value: JsonValue): void;
   reject(error: unknown): void;
 }
 
 /** Holds launches until a handler is registered, then delivers them in order. */
-export class LaunchQueue<L extends Launch = Launch> {
-  private handler: Handler<L> | undefined;
-  private readonly waiting: Pending<L>[] = [];
+export class LaunchQueue {
+  private handler: LaunchHandler | undefined;
+  private readonly waiting: Pending[] = [];
   private closed = false;
 
   /**
    * Delivers a launch now, or queues it until a handler is registered.
-   * @param launch - the verified launch
+   * @param launch - the launch
    * @returns the reply to send back
+   * @throws ShutdownError (rejects) once the queue is closed
+   * @throws HandlerError (rejects) when the handler throws or returns what JSON cannot carry
    */
-  deliver(launch: L): Promise<JsonValue> {
+  deliver(launch: Launch): Promise<JsonValue> {
     if (this.closed) {
       return Promise.reject(new ShutdownError());
     }
     return new Promise((resolve, reject) => {
       const pending = { launch, resolve, reject };
       if (this.handler) {
-        this.run(this.handler, pending);
+        run(this.handler, pending);
       } else {
         this.waiting.push(pending);
       }
@@ -49,10 +45,10 @@ export class LaunchQueue<L extends Launch = Launch> {
    * @param handler - receives each launch
    * @returns a function that unregisters it; later launches wait again
    */
-  setHandler(handler: Handler<L>): () => void {
+  setHandler(handler: LaunchHandler): () => void {
     this.handler = handler;
     for (const pending of this.waiting.splice(0)) {
-      this.run(handler, pending);
+      run(handler, pending);
     }
     return () => {
       if (this.handler === handler) {
@@ -66,25 +62,25 @@ export class LaunchQueue<L extends Launch = Launch> {
     return this.waiting.length;
   }
 
-  /** Refuses what still waits (the second instances may then start a new primary) and all later launches. */
+  /** Refuses what still waits (second instances may then start a new primary) and every later launch. */
   close(): void {
     this.closed = true;
     for (const pending of this.waiting.splice(0)) {
       pending.reject(new ShutdownError());
     }
   }
+}
 
-  private run(handler: Handler<L>, pending: Pending<L>): void {
-    Promise.resolve()
-      .then(() => handler(pending.launch))
-      .then((value) => {
-        const reply = value ?? null;
-        const problem = jsonProblem(reply, 'the reply');
-        if (problem) {
-          throw HandlerError.failed(`it returned a reply JSON cannot carry: ${problem}`);
-        }
-        pending.resolve(reply);
-      })
-      .catch((error: unknown) => pending.reject(error instanceof HandlerError ? error : HandlerError.failed(error)));
-  }
+function run(handler: LaunchHandler, pending: Pending): void {
+  Promise.resolve()
+    .then(() => handler(pending.launch))
+    .then((value) => {
+      const reply = value ?? null;
+      const problem = jsonProblem(reply, 'the reply');
+      if (problem) {
+        throw HandlerError.failed(`it returned a reply JSON cannot carry: ${problem}`);
+      }
+      pending.resolve(reply);
+    })
+    .catch((error: unknown) => pending.reject(error instanceof HandlerError ? error : HandlerError.failed(error)));
 }

@@ -46,6 +46,8 @@ export interface Places {
   beacon: string | null;
   /** Windows: the mutex every running instance of this installation holds; `null` elsewhere. */
   installation: string | null;
+  /** Windows: what an installer that gave up leaves for the app to log (see {@link installerNotesName}); `null` elsewhere. */
+  installerNotes: string | null;
 }
 
 /** Longest app id accepted, in characters. */
@@ -90,6 +92,20 @@ export function validateAppId(appId: unknown): string {
     );
   }
   return appId;
+}
+
+const SCOPES: readonly Scope[] = ['session', 'user'];
+
+/**
+ * Checks a scope and returns it.
+ * @param scope - the scope to check
+ * @throws InvalidOptionsError when it is not `session` or `user`
+ */
+export function validateScope(scope: unknown): Scope {
+  if (!SCOPES.includes(scope as Scope)) {
+    throw new InvalidOptionsError(`\`scope\` must be "session" or "user", not ${JSON.stringify(scope)}.`);
+  }
+  return scope as Scope;
 }
 
 /**
@@ -160,6 +176,7 @@ function win32Places(appId: string, scope: Scope, context: PlaceContext): Places
     stateDir: context.stateDir,
     beacon: null,
     installation: context.installFolderHash === null ? null : win32InstallationMutexName(appId, context.installFolderHash),
+    installerNotes: path.win32.join(context.stateDir, installerNotesName(appId)),
   };
 }
 
@@ -174,6 +191,7 @@ function posixPlaces(appId: string, context: PlaceContext): Places {
     stateDir: context.stateDir,
     beacon: context.platform === 'linux' ? `${snapPrefix}sole-instance/${context.user}/${digest(stem)}` : null,
     installation: null,
+    installerNotes: null,
   };
 }
 

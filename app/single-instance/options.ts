@@ -1,10 +1,13 @@
 /** The options of `claim()`, their defaults and their validation. */
 import { InvalidOptionsError } from './errors.js';
 import { type JsonValue, jsonProblem } from './json.js';
-import { currentDirectory } from './launch.js';
+import { LaunchQueue } from './launch-queue.js';
 import { type Logger, silentLogger } from './logger.js';
-import { type Scope, validateAppId } from './names.js';
+import { type Scope, validateAppId, validateScope } from './names.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES } from './ipc/protocol.js';
+import { currentDirectory } from './own-launch.js';
+import { type LaunchRequest, requestOf } from './quit-request.js';
+import { type Trace, traceFor } from './trace.js';
 
 /** Options of `claim()`. */
 export interface ClaimOptions {
@@ -48,10 +51,30 @@ export interface ClaimOptions {
    */
   cwd?: string | null;
   /**
-   * Names of environment variables handed over when set (e.g. `XDG_ACTIVATION_TOKEN`).
+   * What this launch asks of the running instance: `'quit'` is an installer's quit request (it
+   * never becomes the primary), `null` an ordinary launch.
+   * @default 'quit' when the first argument after the program is `--sole-instance-request=quit`, else null
+   */
+  request?: LaunchRequest;
+  /**
+   * Names of environment variables handed over when set, beside the activation tokens
+   * (`XDG_ACTIVATION_TOKEN`, `DESKTOP_STARTUP_ID`), which always are.
    * @default []
    */
   forwardEnv?: string[];
+  /**
+   * The app's custom protocol without `://` (e.g. `notes`): `launch.url` is the first argument
+   * that is a link of it.
+   * @default none: `launch.url` is always null
+   */
+  scheme?: string | null;
+  /**
+   * Primary: where launches wait for the handler. Pass your own to put launches that reach the
+   * app another way (macOS's `open-url`, as the Electron layer does) in the same ordered queue,
+   * from before the claim settles.
+   * @default a new queue
+   */
+  queue?: LaunchQueue;
   /**
    * Primary: a connection must prove it knows the secret within this many ms, or is closed.
    * @default 2000
@@ -81,10 +104,8 @@ export interface ClaimOptions {
   logger?: Logger;
 }
 
-/** Options with every default applied, checked. */
-export type Settings = Required<ClaimOptions>;
-
-const SCOPES: readonly Scope[] = ['session', 'user'];
+/** Options with every default applied, checked, and the trace of the app id. */
+export type Settings = Required<ClaimOptions> & { trace: Trace };
 
 /**
  * Checks the options and applies the defaults.
@@ -94,10 +115,6 @@ const SCOPES: readonly Scope[] = ['session', 'user'];
 export function resolveOptions(options: ClaimOptions): Settings {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionsError('`claim()` takes an options object: claim({ appId: "com.example.notes" }).');
-  }
-  const scope = options.scope ?? 'session';
-  if (!SCOPES.includes(scope)) {
-    throw new InvalidOptionsError(`\`scope\` must be "session" or "user", not ${JSON.stringify(scope)}.`);
   }
   if ('data' in options && options.data === undefined) {
     throw new InvalidOptionsError('`data` is undefined, which JSON cannot carry; pass null for "no data".');
@@ -114,21 +131,26 @@ export function resolveOptions(options: ClaimOptions): Settings {
   if (!Array.isArray(forwardEnv) || !forwardEnv.every((name) => typeof name === 'string' && name !== '')) {
     throw new InvalidOptionsError('`forwardEnv` must be an array of variable names.');
   }
+  const appId = validateAppId(options.appId);
   return {
-    appId: validateAppId(options.appId),
-    scope,
+    appId,
+    scope: validateScope(options.scope ?? 'session'),
     data: options.data ?? null,
     timeoutMs: positive('timeoutMs', options.timeoutMs, 5000, MAX_TIMER_MS),
     replyTimeoutMs: positive('replyTimeoutMs', options.replyTimeoutMs, 30_000, MAX_TIMER_MS, true),
     maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, MAX_FRAME_BYTES),
     argv,
     cwd: options.cwd === undefined ? currentDirectory() : directoryOption(options.cwd),
+    request: requestOption(options.request, argv),
     forwardEnv,
+    scheme: schemeOption(options.scheme),
+    queue: queueOption(options.queue),
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs, 2000, MAX_TIMER_MS),
     connectionTimeoutMs: positive('connectionTimeoutMs', options.connectionTimeoutMs, 10_000, MAX_TIMER_MS),
     maxConnections: positive('maxConnections', options.maxConnections, 128, Number.MAX_SAFE_INTEGER),
     maxPendingLaunches: positive('maxPendingLaunches', options.maxPendingLaunches, 512, Number.MAX_SAFE_INTEGER),
     logger: options.logger ?? silentLogger,
+    trace: traceFor(appId),
   };
 }
 
@@ -155,4 +177,31 @@ function directoryOption(value: string | null): string | null {
     throw new InvalidOptionsError('`cwd` must be a non-empty string, or null for none.');
   }
   return value;
+}
+
+function requestOption(value: LaunchRequest | undefined, argv: readonly string[]): LaunchRequest {
+  if (value === undefined) {
+    return requestOf(argv);
+  }
+  if (value !== null && value !== 'quit') {
+    throw new InvalidOptionsError(`\`request\` must be "quit" or null, not ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
+function schemeOption(value: string | null | undefined): string | null {
+  if (value === undefined || value === null) {
+    return null;
+  }
+  if (typeof value !== 'string' || !/^[a-z][a-z0-9+.-]*$/i.test(value)) {
+    throw new InvalidOptionsError(`\`scheme\` must be a URL scheme without "://" (e.g. "notes"), not ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
+function queueOption(value: LaunchQueue | undefined): LaunchQueue {
+  if (value !== undefined && !(value instanceof LaunchQueue)) {
+    throw new InvalidOptionsError('`queue` must be a LaunchQueue from sole-instance.');
+  }
+  return value ?? new LaunchQueue();
 }

@@ -1,16 +1,18 @@
 /**
- * Becoming the primary, once the lock is ours: listen on a fresh endpoint, hold the beacon
- * (Linux), publish the record, keep all of it in place while running, and let go of it on
- * release or exit, removing only what is still this primary's own.
+ * Becoming the primary, once the lock is ours: listen on a fresh endpoint, hold what shows the
+ * OS that it lives (Linux: the beacon; Windows: the installation mutex), publish the record, keep
+ * all of it in place while running, and let go of it on release or exit, removing only what is
+ * still this primary's own. Launches go to one of two channels: ordinary launches to the launch
+ * queue, an installer's quit requests to their own, each waiting for its handler.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { extractDeepLink } from './deep-link.js';
+import type { Handover } from './ipc/protocol.js';
 import { type LaunchServer, listen } from './ipc/server.js';
 import type { JsonValue } from './json.js';
 import { Keeper, type Published } from './keeper.js';
-import type { LaunchHandler } from './launch.js';
+import type { Launch, LaunchHandler } from './launch.js';
 import { LaunchQueue } from './launch-queue.js';
-import { type Places, installerNotesName } from './names.js';
+import type { Places } from './names.js';
 import type { Settings } from './options.js';
 import { type KernelLock, currentPlatform } from './platform/index.js';
 import { newSecret, removeRecordIfOurs, writeRecord } from './record.js';
@@ -21,11 +23,18 @@ export interface PrimaryInstance {
   /** The socket path or pipe name it listens on now (it moves if the old one is deleted). */
   readonly endpoint: string;
   /**
-   * Registers the handler of later launches (replacing an earlier one). Launches that arrived
-   * before are delivered to it at once, in arrival order.
+   * Registers the handler of launches (replacing an earlier one). Launches that arrived before
+   * are delivered to it at once, in arrival order.
    * @returns a function that unregisters the handler
    */
   onSecondInstance(handler: LaunchHandler): () => void;
+  /**
+   * Registers the handler of an installer's quit requests (replacing an earlier one): save what
+   * needs saving, then exit; the reply goes back to the installer. Requests wait for it like
+   * launches wait for theirs, so register it right after the claim.
+   * @returns a function that unregisters the handler
+   */
+  onQuitRequest(handler: LaunchHandler): () => void;
   /**
    * Stops listening and frees the lock and endpoint. Launches still waiting for a handler are
    * refused, so that their senders start a new primary; replies of handlers already running
@@ -41,32 +50,27 @@ export interface PrimaryInstance {
  * @param settings - the claim's settings
  */
 export async function becomePrimary(places: Places, lock: KernelLock, settings: Settings): Promise<PrimaryInstance> {
-  const { logger } = settings;
-  const queue = new LaunchQueue();
+  const { logger, trace } = settings;
+  const launches = settings.queue;
+  const quitRequests = new LaunchQueue();
   const endpoint = currentPlatform.createEndpoint();
   const secret = newSecret();
+  const receive = (handover: Handover): Promise<JsonValue> => {
+    const queue = handover.request === 'quit' ? quitRequests : launches;
+    const queued = queue.size > 0;
+    logger.info(`second instance ${handover.pid} handed over ${handover.argv.length} arguments${handover.request ? ` (${handover.request} request)` : ''}${queued ? ' (queued)' : ''}`);
+    trace({ event: 'received', pid: handover.pid, request: handover.request, queued });
+    return queue.deliver(launchOf(handover, settings.scheme));
+  };
   let server: LaunchServer;
   try {
-    server = await listen({
-      endpoint: endpoint.path,
-      secret,
-      maxMessageBytes: settings.maxMessageBytes,
-      handshakeTimeoutMs: settings.handshakeTimeoutMs,
-      connectionTimeoutMs: settings.connectionTimeoutMs,
-      maxConnections: settings.maxConnections,
-      maxPendingLaunches: settings.maxPendingLaunches,
-      logger,
-      onLaunch: (launch): Promise<JsonValue> => {
-        logger.info(`second instance ${launch.pid} handed over ${launch.argv.length} arguments${queue.size > 0 ? ' (queued)' : ''}`);
-        return queue.deliver(launch);
-      },
-    });
+    server = await listen({ ...settings, endpoint: endpoint.path, secret, onLaunch: receive });
   } catch (error) {
     endpoint.remove();
     lock.release();
     throw error;
   }
-  const beacon = await currentPlatform.holdPresence(places, logger);
+  const presence = await currentPlatform.holdPresence(places, logger, trace);
   const published: Published = { places, lock, server, endpoint, record: { pid: process.pid, endpoint: endpoint.path, secret } };
   try {
     writeRecord(places.record, published.record);
@@ -74,18 +78,17 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
     await server.close();
     endpoint.remove();
     lock.release();
-    beacon?.close();
+    presence?.close();
     throw error;
   }
-  const keeper = new Keeper(published, currentPlatform, logger);
+  const keeper = new Keeper(published, currentPlatform, logger, trace);
   keeper.start();
-  reportInstallerNotes(places, settings.appId, logger);
 
   const letGo = (): void => {
     published.endpoint.remove();
     removeRecordIfOurs(places.record, published.record, currentPlatform.owner);
     // The presence goes before the lock: an installer never sees the installation held by nobody's lock.
-    beacon?.close();
+    presence?.close();
     lock.release();
   };
   const onExit = (): void => {
@@ -99,36 +102,26 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
     get endpoint() {
       return published.endpoint.path;
     },
-    onSecondInstance: (handler) => queue.setHandler(handler),
+    onSecondInstance: (handler) => launches.setHandler(handler),
+    onQuitRequest: (handler) => quitRequests.setHandler(handler),
     release: () => {
       released ??= (async () => {
         process.off('exit', onExit);
         await keeper.stop();
-        queue.close();
+        launches.close();
+        quitRequests.close();
         await server.close();
         letGo();
         logger.info('released the lock and endpoint');
+        trace({ event: 'released' });
       })();
       return released;
     },
   };
 }
 
-/**
- * Logs, once, what an installer that gave up left for the app (Windows: an update that could
- * not close it), and removes it: `<state dir>/<appId>.installer.log`, UTF-16 as NSIS writes it.
- */
-function reportInstallerNotes(places: Places, appId: string, logger: Settings['logger']): void {
-  const file = path.join(places.stateDir, installerNotesName(appId));
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-    fs.rmSync(file, { force: true });
-  } catch {
-    return;
-  }
-  const text = bytes[0] === 0xff && bytes[1] === 0xfe ? bytes.subarray(2).toString('utf16le') : bytes.toString('utf8');
-  for (const line of text.split(/\r?\n/).filter(Boolean)) {
-    logger.warn(`the installer left a note: ${line}`);
-  }
+/** The launch a second instance handed over, as its handler receives it. */
+function launchOf(handover: Handover, scheme: string | null): Launch {
+  const { argv, cwd, data, pid, env } = handover;
+  return { argv, cwd, data, pid, env, source: 'second-instance', url: scheme === null ? null : extractDeepLink(argv, scheme) };
 }

@@ -7,7 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { BrowserWindow, app, dialog, ipcMain } from 'electron';
 import log from 'electron-log/main';
 import { DEEP_LINK_SCHEME, SINGLE_INSTANCE } from './app-id.js';
-import { type Launch, extractDeepLink, singleInstance } from 'sole-instance/electron';
+import { type Launch, extractDeepLink } from 'sole-instance';
+import { singleInstance } from 'sole-instance/electron';
 
 const history: LaunchRecord[] = [];
 
@@ -67,14 +68,13 @@ async function main(): Promise<void> {
     ...SINGLE_INSTANCE,
     scheme: DEEP_LINK_SCHEME,
     data: { startedAt: performance.timeOrigin },
-    logger: log.scope('single-instance'),
+    logger: log.scope('sole-instance'),
+    onQuitRequest() {
+      // The installer or updater asks to quit so that it can install over the app: nothing to
+      // save in this demo; a real app saves its documents here, then quits.
+      app.quit();
+    },
     onSecondInstance(launch) {
-      if (launch.request === 'quit') {
-        // The installer or updater asks to quit so that it can install over the app: nothing
-        // to save in this demo; a real app saves its documents here, then quits.
-        app.quit();
-        return null;
-      }
       const entry = record({ source: launch.source, pid: launch.pid, argv: launch.argv, cwd: launch.cwd, url: launch.url, handOffMs: handOffMs(launch) });
       window?.webContents.send('launches:new', entry);
       return { shownAs: entry.seq };

@@ -13,9 +13,23 @@
  * A quit request that finds no instance running prints `{"role":"none"}` and exits 0.
  * Exit codes are the package's `ExitCode` policy: 3 the primary did not answer in time (nothing
  * delivered); 2 usage error; 1 any other failure.
- * Set `SINGLE_INSTANCE_LOG=1` to log the module's decisions to stderr.
+ * Set `SOLE_INSTANCE_LOG=1` to log the module's decisions to stderr, and `SOLE_INSTANCE_TRACE=1` to
+ * print each event of its diagnostics channel as a `{"trace":"<event>",…}` line on stdout.
  */
-import { type ClaimOptions, ExitCode, type JsonValue, type Logger, type PrimaryInstance, type Scope, claim, exitCodeFor, launchRequest } from 'sole-instance';
+import { subscribe } from 'node:diagnostics_channel';
+import {
+  type ClaimOptions,
+  ExitCode,
+  type JsonValue,
+  type Logger,
+  type PrimaryInstance,
+  QUIT_REQUEST,
+  type Scope,
+  TRACE_CHANNEL,
+  type TraceEvent,
+  claim,
+  exitCodeFor,
+} from 'sole-instance';
 
 const USAGE =
   'usage: node dist/host.js --id <appId> [--scope session|user] [--data <json>] [--reply <json>]\n' +
@@ -35,7 +49,8 @@ const VALUE_FLAGS = new Set(['--id', '--scope', '--data', '--reply', '--timeout-
 
 function parseArgs(args: string[]): HostArgs {
   const values = new Map<string, string>();
-  for (let index = 0; index < args.length; index += 2) {
+  let index = 0;
+  for (; index < args.length; index += 2) {
     const flag = args[index] ?? '';
     if (flag === '--' || !flag.startsWith('--')) {
       break;
@@ -59,10 +74,13 @@ function parseArgs(args: string[]): HostArgs {
   if (onQuit !== 'quit' && onQuit !== 'ignore') {
     throw new UsageError(`--on-quit must be quit or ignore (got ${JSON.stringify(onQuit)})`);
   }
+  const own = args[index] === '--' ? args.slice(index + 1) : args.slice(index);
   return {
     claim: {
       appId: id,
       scope: (values.get('--scope') ?? 'session') as Scope,
+      // The app's own arguments follow the host's options: a quit request is the first of them, where an installer puts it.
+      request: own[0] === QUIT_REQUEST ? 'quit' : null,
       ...(data === undefined ? {} : { data: parseJson('--data', data) }),
       ...(timeoutMs === undefined ? {} : { timeoutMs: parseCount('--timeout-ms', timeoutMs) }),
     },
@@ -99,21 +117,29 @@ const stderrLogger: Logger = {
   error: (...params) => console.error('[error]', ...params),
 };
 
+/** Prints each traced event as a line, its name under `trace`. */
+function printTrace(): void {
+  subscribe(TRACE_CHANNEL, (message) => {
+    const { event, ...detail } = message as TraceEvent;
+    print({ trace: event, ...detail });
+  });
+}
+
+/** Serves launches; announces itself only once it can take a signal without dying of it. */
 function serve(primary: PrimaryInstance, args: HostArgs): void {
-  print({ role: 'primary', pid: process.pid, endpoint: primary.endpoint });
   let hold: NodeJS.Timeout | undefined;
   const stop = (): void => {
     clearTimeout(hold);
     void primary.release();
   };
-  primary.onSecondInstance((launch) => {
-    if (launchRequest(launch.argv) === 'quit') {
-      print({ event: 'quit-request', pid: launch.pid });
-      if (!args.ignoreQuit) {
-        setImmediate(stop);
-      }
-      return null;
+  primary.onQuitRequest((launch) => {
+    print({ event: 'quit-request', pid: launch.pid });
+    if (!args.ignoreQuit) {
+      setImmediate(stop);
     }
+    return null;
+  });
+  primary.onSecondInstance((launch) => {
     print({ event: 'second-instance', argv: launch.argv, cwd: launch.cwd, data: launch.data, pid: launch.pid });
     return args.reply;
   });
@@ -122,6 +148,7 @@ function serve(primary: PrimaryInstance, args: HostArgs): void {
   if (args.holdMs !== undefined) {
     hold = setTimeout(stop, args.holdMs);
   }
+  print({ role: 'primary', pid: process.pid, endpoint: primary.endpoint });
 }
 
 async function main(): Promise<void> {
@@ -133,16 +160,18 @@ async function main(): Promise<void> {
     process.exitCode = ExitCode.usage;
     return;
   }
-  const logger = process.env.SINGLE_INSTANCE_LOG === '1' ? stderrLogger : undefined;
+  const logger = process.env.SOLE_INSTANCE_LOG === '1' ? stderrLogger : undefined;
+  if (process.env.SOLE_INSTANCE_TRACE === '1') {
+    printTrace();
+  }
   try {
     const instance = await claim({ ...args.claim, ...(logger ? { logger } : {}) });
-    if (instance.role === 'primary' && launchRequest(process.argv) === 'quit') {
-      await instance.release();
-      print({ role: 'none' });
-    } else if (instance.role === 'primary') {
+    if (instance.role === 'primary') {
       serve(instance, args);
-    } else {
+    } else if (instance.role === 'secondary') {
       print({ role: 'secondary', primaryPid: instance.primaryPid, reply: instance.reply });
+    } else {
+      print({ role: 'none' });
     }
   } catch (error) {
     console.error(`host: ${error instanceof Error ? error.message : String(error)}`);

@@ -8,7 +8,7 @@ import { type ClaimOptions, HandlerError, InvalidOptionsError, type Launch, type
 import { PROTOCOL_VERSION } from '../../app/single-instance/ipc/protocol.js';
 import { currentPlatform } from '../../app/single-instance/platform/index.js';
 import { writeRecord } from '../../app/single-instance/record.js';
-import { HostProcess, RecordingLogger, isolatedTmp, runFixture, runHost, startPrimary, tempDir, uniqueId } from '../helpers.js';
+import { HostProcess, RecordingLogger, TraceRecorder, isolatedTmp, runFixture, runHost, startPrimary, tempDir, uniqueId } from '../helpers.js';
 import { RawClient } from '../ipc/raw-client.js';
 
 before(() => isolatedTmp());
@@ -19,21 +19,23 @@ afterEach(async () => {
   await Promise.all(held.splice(0).map((primary) => primary.release()));
 });
 
-async function primaryFor(id: string, logger = new RecordingLogger()): Promise<{ instance: PrimaryInstance; logger: RecordingLogger }> {
-  const instance = await claim({ appId: id, logger });
+/** The test's primary for `id`, with the recorder of its traced events. */
+async function primaryFor(id: string): Promise<{ instance: PrimaryInstance; trace: TraceRecorder }> {
+  const trace = new TraceRecorder(id);
+  const instance = await claim({ appId: id, logger: new RecordingLogger() });
   assert.ok(instance.role === 'primary', 'the first claim is primary');
   held.push(instance);
-  return { instance, logger };
+  return { instance, trace };
 }
 
 describe('claim(): handlers and replies', () => {
   it('launches that arrive before a handler is registered are delivered, in arrival order', async () => {
     const id = uniqueId('queue');
-    const { instance, logger } = await primaryFor(id);
+    const { instance, trace } = await primaryFor(id);
     const first = new HostProcess(['--id', id, '--', 'first']);
-    await logger.waitFor(new RegExp(`second instance ${first.child.pid} handed over`));
+    await trace.waitFor('received', { pid: first.child.pid });
     const second = new HostProcess(['--id', id, '--', 'second']);
-    await logger.waitFor(new RegExp(`second instance ${second.child.pid} handed over`));
+    await trace.waitFor('received', { pid: second.child.pid });
     const seen: Launch[] = [];
     instance.onSecondInstance((launch) => {
       seen.push(launch);
@@ -114,9 +116,9 @@ describe('claim(): release and shutdown', () => {
 
   it('a launch still waiting for a handler at release is not lost: its sender becomes the new primary', async () => {
     const id = uniqueId('handover');
-    const { instance, logger } = await primaryFor(id);
+    const { instance, trace } = await primaryFor(id);
     const waiting = new HostProcess(['--id', id]);
-    await logger.waitFor(new RegExp(`second instance ${waiting.child.pid} handed over`));
+    await trace.waitFor('received', { pid: waiting.child.pid });
     await instance.release();
     const line = await waiting.first();
     assert.equal(line.role, 'primary');
@@ -127,7 +129,7 @@ describe('claim(): release and shutdown', () => {
 describe('claim(): a launch from a deleted working directory', () => {
   it('as a second instance: hands over with cwd null', async () => {
     const id = uniqueId('deleted-cwd');
-    const { instance, logger } = await primaryFor(id);
+    const { instance, trace } = await primaryFor(id);
     const seen: Launch[] = [];
     instance.onSecondInstance((launch) => {
       seen.push(launch);
@@ -135,7 +137,7 @@ describe('claim(): a launch from a deleted working directory', () => {
     const launch = await runFixture(['claim', JSON.stringify({ appId: id, argv: ['relative.txt'] }), '--from-deleted-cwd']);
     assert.equal(launch.code, 0, launch.stderr);
     assert.equal(launch.lines[0]?.role, 'secondary');
-    await logger.waitFor(new RegExp(`second instance ${launch.pid} handed over`));
+    await trace.waitFor('received', { pid: launch.pid });
     assert.deepEqual(seen.map(({ argv, cwd }) => ({ argv, cwd })), [{ argv: ['relative.txt'], cwd: null }]);
     await instance.release();
   });
@@ -208,7 +210,7 @@ describe('claim(): squatters', () => {
     client.send({ t: 'hello', v: PROTOCOL_VERSION, nonce: 'a'.repeat(24) });
     await client.waitFor(1);
     client.send({ t: 'auth', v: PROTOCOL_VERSION, mac: 'b'.repeat(44) });
-    client.send({ t: 'launch', v: PROTOCOL_VERSION, argv: [], cwd: '/', data: null, pid: 1, env: {} });
+    client.send({ t: 'launch', v: PROTOCOL_VERSION, argv: [], cwd: '/', data: null, pid: 1, env: {}, request: null });
     await client.closed;
     assert.equal(client.received[1]?.t, 'error');
     assert.equal(calls, 0);
@@ -245,7 +247,7 @@ describe('claim(): invalid options', () => {
       await assert.rejects(claim(options as ClaimOptions), (error: unknown) => {
         assert.ok(error instanceof InvalidOptionsError);
         assert.equal(error.code, 'EINVALID');
-        assert.match(error.message, /^single-instance: /);
+        assert.match(error.message, /^sole-instance: /);
         assert.match(error.message, message);
         return true;
       });

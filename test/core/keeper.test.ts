@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Places } from '../../app/single-instance/names.js';
+import type { Restored } from '../../app/single-instance/trace.js';
 import { currentPlatform } from '../../app/single-instance/platform/index.js';
 import { type PrimaryRecord, readRecord, removeRecordIfOurs, writeRecord } from '../../app/single-instance/record.js';
 import { type Finished, HostProcess, type ReadableCopy, type TestUser, asUser, finished, isolatedTmp, placesOf, readableCopy, tempDir, testUser, testUsersMissing, uniqueId } from '../helpers.js';
@@ -41,11 +42,11 @@ function runAsUser(args: string[]): Promise<Finished> {
   return finished(new HostProcess(args, asUser(user), copy.host));
 }
 
-/** A primary host of the test user's that logs its decisions (the restorations among them) to stderr. */
+/** A primary host of the test user's that logs its decisions to stderr and prints its traced events (the restorations among them). */
 async function loggingPrimary(id: string): Promise<{ primary: HostProcess; places: Places; record: PrimaryRecord }> {
-  const primary = new HostProcess(['--id', id], asUser(user, { SINGLE_INSTANCE_LOG: '1' }), copy.host);
+  const primary = new HostProcess(['--id', id], asUser(user, { SOLE_INSTANCE_LOG: '1', SOLE_INSTANCE_TRACE: '1' }), copy.host);
   running.push(primary);
-  assert.equal((await primary.first()).role, 'primary', primary.stderr);
+  assert.equal((await primary.role()).role, 'primary', primary.stderr);
   const places = placesOf(user, id);
   const record = readRecord(places.record, user.uid);
   assert.ok(record, 'the primary published its record');
@@ -59,12 +60,13 @@ async function assertHandsOverTo(id: string, primary: HostProcess): Promise<void
   assert.deepEqual(launch.lines[0], { role: 'secondary', primaryPid: primary.child.pid, reply: null }, 'handed over to the one primary');
 }
 
-const DELETIONS: [string, (places: Places, record: PrimaryRecord) => void, RegExp][] = [
-  ['the whole state directory (rm -rf)', (places) => removeRacing(places.stateDir), /restored the record/],
-  ['the socket file', (_places, record) => fs.rmSync(record.endpoint), /was deleted; listening on/],
-  ["the socket's directory", (_places, record) => removeRacing(path.dirname(record.endpoint)), /was deleted; listening on/],
-  ['the lock file', (places) => fs.rmSync(places.lock), /locked a new one/],
-  ['the record', (places) => fs.rmSync(places.record), /restored the record/],
+/** What is deleted, how, and what the primary must say (trace) it restored. */
+const DELETIONS: [string, (places: Places, record: PrimaryRecord) => void, Restored][] = [
+  ['the whole state directory (rm -rf)', (places) => removeRacing(places.stateDir), 'record'],
+  ['the socket file', (_places, record) => fs.rmSync(record.endpoint), 'endpoint'],
+  ["the socket's directory", (_places, record) => removeRacing(path.dirname(record.endpoint)), 'endpoint'],
+  ['the lock file', (places) => fs.rmSync(places.lock), 'lock'],
+  ['the record', (places) => fs.rmSync(places.record), 'record'],
 ];
 
 describe('deleted under a running primary', { skip: missing, timeout: 120_000 }, () => {
@@ -74,7 +76,7 @@ describe('deleted under a running primary', { skip: missing, timeout: 120_000 },
       const { primary, places, record } = await loggingPrimary(id);
       remove(places, record);
       await assertHandsOverTo(id, primary);
-      await primary.waitForStderr(restoration);
+      await primary.traced('restored', { what: restoration });
       assert.ok(fs.existsSync(places.lock) && fs.existsSync(places.record), 'lock file and record are back');
       await assertHandsOverTo(id, primary);
     });
@@ -138,7 +140,7 @@ describe('systemd-tmpfiles --clean', { skip: missing, timeout: 60_000 }, () => {
     fs.writeFileSync(config, `${rules.join('\n')}\n`);
     const clean = spawnSync('systemd-tmpfiles', ['--clean', config], { encoding: 'utf8' });
     assert.equal(clean.status, 0, clean.stderr);
-    await primary.waitForStderr(/restored the record/);
+    await primary.traced('restored', { what: 'record' });
     assert.ok(fs.existsSync(record.endpoint), 'tmpfiles kept the live socket');
     await assertHandsOverTo(id, primary);
   });

@@ -33,6 +33,7 @@ describe('places on Windows', () => {
       stateDir: 'C:\\Users\\ana\\AppData\\Local\\sole-instance',
       beacon: null,
       installation: null,
+      installerNotes: 'C:\\Users\\ana\\AppData\\Local\\sole-instance\\com.example.notes.installer.log',
     });
   });
 

@@ -5,17 +5,9 @@
 import * as assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Event, FocusOptions } from 'electron';
-import {
-  type AppLike,
-  type DialogLike,
-  type Launch,
-  type SingleInstanceOptions,
-  type WindowLike,
-  bringToFront,
-  extractDeepLink,
-  singleInstance,
-} from 'sole-instance/electron';
-import { HostProcess, RecordingLogger, isolatedTmp, runFixture, startPrimary, uniqueId } from '../helpers.js';
+import { type Launch, QUIT_REQUEST, extractDeepLink } from 'sole-instance';
+import { type AppLike, type DialogLike, type SingleInstanceOptions, type WindowLike, bringToFront, singleInstance } from 'sole-instance/electron';
+import { HostProcess, RecordingLogger, TraceRecorder, isolatedTmp, runFixture, startPrimary, uniqueId } from '../helpers.js';
 
 before(() => isolatedTmp());
 
@@ -64,6 +56,9 @@ class AppDouble implements AppLike {
   exit(exitCode?: number): void {
     this.exitCodes.push(exitCode ?? 0);
     this.exited(exitCode ?? 0);
+  }
+  quit(): void {
+    this.journal.push('app.quit');
   }
   focus(options?: FocusOptions): void {
     this.journal.push(`app.focus(${JSON.stringify(options)})`);
@@ -129,15 +124,15 @@ describe('singleInstance(): primary', () => {
   it('launches before the first window are queued, then delivered in order and the window focused', async () => {
     const journal: string[] = [];
     const app = new AppDouble(journal);
-    const logger = new RecordingLogger();
     const seen: Launch[] = [];
     const appId = uniqueId('electron');
+    const trace = new TraceRecorder(appId);
     const primary = await singleInstance({
       app,
       dialog: new DialogDouble(),
       appId,
       scheme: 'sidemo',
-      logger,
+      logger: new RecordingLogger(),
       platform: 'win32',
       onSecondInstance: (launch) => {
         journal.push(`handler(${launch.argv.at(-1)})`);
@@ -146,9 +141,9 @@ describe('singleInstance(): primary', () => {
       },
     });
     const first = new HostProcess(['--id', appId, '--', 'sidemo://open/note?id=1']);
-    await logger.waitFor(new RegExp(`second instance ${first.child.pid} handed over`));
+    await trace.waitFor('received', { pid: first.child.pid });
     const second = new HostProcess(['--id', appId, '--', 'plain']);
-    await logger.waitFor(new RegExp(`second instance ${second.child.pid} handed over`));
+    await trace.waitFor('received', { pid: second.child.pid });
     assert.deepEqual(journal, [], 'nothing happens before the window exists');
 
     primary.setWindow(new WindowDouble(journal, true, true));
@@ -166,41 +161,76 @@ describe('singleInstance(): primary', () => {
     await primary.release();
   });
 
-  it("an installer's quit request reaches the handler at once, window or not, as request 'quit', without raising the window", async () => {
+  it("an installer's quit request reaches onQuitRequest at once, window or not, without raising the window", async () => {
     const journal: string[] = [];
-    const seen: Launch[] = [];
     const appId = uniqueId('quit-request');
     const primary = await singleInstance({
       app: new AppDouble(journal),
       dialog: new DialogDouble(),
       appId,
       logger: new RecordingLogger(),
+      onQuitRequest: (launch) => {
+        journal.push(`quit-request(${launch.source})`);
+        return 'saved';
+      },
       onSecondInstance: (launch) => {
-        journal.push(`handler(${String(launch.request)})`);
-        seen.push(launch);
+        journal.push(`handler(${String(launch.argv.at(-1))})`);
       },
     });
-    const early = new HostProcess(['--id', appId, '--', '--sole-instance-request=quit']);
+    const early = new HostProcess(['--id', appId, '--', QUIT_REQUEST]);
     assert.equal(await early.exited, 0);
-    assert.deepEqual(journal, ['handler(quit)'], 'delivered before any window exists');
+    assert.deepEqual(early.lines[0]?.reply, 'saved', "the installer gets the handler's reply");
+    assert.deepEqual(journal, ['quit-request(second-instance)'], 'delivered before any window exists');
     primary.setWindow(new WindowDouble(journal, true, false));
-    const installer = new HostProcess(['--id', appId, '--', '--sole-instance-request=quit']);
+    const installer = new HostProcess(['--id', appId, '--', QUIT_REQUEST]);
     assert.equal(await installer.exited, 0);
     const opened = new HostProcess(['--id', appId, '--', 'plain']);
     assert.equal(await opened.exited, 0);
-    assert.deepEqual(journal, ['handler(quit)', 'handler(quit)', 'window.restore', 'window.show', 'window.focus', 'handler(null)']);
-    assert.deepEqual(seen.map((launch) => launch.source), ['second-instance', 'second-instance', 'second-instance']);
+    assert.deepEqual(journal, ['quit-request(second-instance)', 'quit-request(second-instance)', 'window.restore', 'window.show', 'window.focus', 'handler(plain)']);
+    await primary.release();
+  });
+
+  it('without onQuitRequest, a quit request quits the app (app.quit), and never reaches onSecondInstance', async () => {
+    const journal: string[] = [];
+    const appId = uniqueId('quit-default');
+    const primary = await singleInstance({
+      app: new AppDouble(journal),
+      dialog: new DialogDouble(),
+      appId,
+      logger: new RecordingLogger(),
+      onSecondInstance: () => {
+        journal.push('handler');
+      },
+    });
+    primary.setWindow(new WindowDouble(journal));
+    const installer = new HostProcess(['--id', appId, '--', QUIT_REQUEST]);
+    assert.equal(await installer.exited, 0);
+    assert.deepEqual(journal, ['app.quit']);
     await primary.release();
   });
 
   it('a quit request when no instance runs exits 0 at once: no window, no handler, the lock let go', async () => {
     const appId = uniqueId('quit-none');
     const app = new AppDouble();
-    const claiming = settlement(singleInstance({ app, dialog: new DialogDouble(), appId, argv: ['app', '--sole-instance-request=quit'], logger: new RecordingLogger() }));
+    const dialog = new DialogDouble();
+    const claiming = settlement(singleInstance({ app, dialog, appId, argv: [process.execPath, 'main.js', QUIT_REQUEST], logger: new RecordingLogger() }));
     assert.equal(await app.exit$, 0);
     assert.equal(await claiming(), 'pending');
+    assert.deepEqual(dialog.shown, []);
     const next = await startPrimary(appId);
     await next.stop();
+  });
+
+  it('a quit request that cannot be delivered never shows a dialog (an installer waits on it): it exits 3', async () => {
+    const id = uniqueId('quit-hung');
+    const running = await startPrimary(id);
+    await running.whileStopped(async () => {
+      const app = new AppDouble([], 'Notes');
+      const dialog = new DialogDouble();
+      void singleInstance({ app, dialog, appId: id, argv: [process.execPath, 'main.js', QUIT_REQUEST], timeoutMs: 500, logger: new RecordingLogger() });
+      assert.equal(await app.exit$, 3);
+      assert.deepEqual(dialog.shown, []);
+    });
   });
 
   it('macOS open-url and open-file, even before the claim settles, are queued and delivered in order once the window exists', async () => {
@@ -298,7 +328,7 @@ describe('singleInstance(): second instances', () => {
       },
     });
     assert.equal(await app.exit$, 5);
-    assert.deepEqual(seen, [{ primaryPid: running.child.pid, reply: { opened: 2 } }]);
+    assert.deepEqual(seen, [{ role: 'secondary', primaryPid: running.child.pid, reply: { opened: 2 } }]);
     await running.stop();
   });
 

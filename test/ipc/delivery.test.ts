@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import { type PrimaryInstance, claim } from 'sole-instance';
-import { FIXTURE, HOST, HostProcess, NodeProcess, RecordingLogger, finished, isolatedTmp, runHost, uniqueId } from '../helpers.js';
+import { FIXTURE, HOST, HostProcess, NodeProcess, RecordingLogger, TraceRecorder, finished, isolatedTmp, runHost, uniqueId } from '../helpers.js';
 
 before(() => isolatedTmp());
 
@@ -88,13 +88,13 @@ describe('a primary that goes away mid-hand-off', () => {
 describe('launches waiting for the handler', () => {
   it('200 launches queued before the handler exists are all delivered, each exactly once', async () => {
     const id = uniqueId('queue-200');
-    const logger = new RecordingLogger();
-    const primary = await claim({ appId: id, logger });
+    const trace = new TraceRecorder(id);
+    const primary = await claim({ appId: id, logger: new RecordingLogger() });
     assert.ok(primary.role === 'primary');
     held.push(primary);
     const launches = new NodeProcess([FIXTURE, 'launches', JSON.stringify({ appId: id, timeoutMs: 20_000 }), '200']);
     started.push(launches);
-    await logger.waitFor(/handed over/, 200);
+    await trace.waitFor('received', {}, 200, 60_000);
     const seen: string[] = [];
     primary.onSecondInstance((launch) => {
       seen.push(launch.argv[0] ?? '');
@@ -107,13 +107,13 @@ describe('launches waiting for the handler', () => {
 
   it('beyond maxPendingLaunches a launch is refused as busy: not delivered, exit 3 naming the cause', async () => {
     const id = uniqueId('busy');
-    const logger = new RecordingLogger();
-    const primary = await claim({ appId: id, logger, maxPendingLaunches: 2 });
+    const trace = new TraceRecorder(id);
+    const primary = await claim({ appId: id, logger: new RecordingLogger(), maxPendingLaunches: 2 });
     assert.ok(primary.role === 'primary');
     held.push(primary);
     const waiting = [new HostProcess(['--id', id, '--', 'a']), new HostProcess(['--id', id, '--', 'b'])];
     started.push(...waiting);
-    await logger.waitFor(/handed over/, 2);
+    await trace.waitFor('received', {}, 2);
     const refused = await runHost(['--id', id, '--timeout-ms', '500', '--', 'c']);
     assert.equal(refused.code, 3, refused.stderr);
     assert.match(refused.stderr, /already holds 2 launches waiting/);

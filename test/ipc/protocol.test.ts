@@ -32,7 +32,7 @@ describe('frames', () => {
   });
 
   it('a 1 MiB frame fed one byte at a time comes out whole, the bytes counted as they come', () => {
-    const launch: Message = { t: 'launch', v, argv: ['x'.repeat(1024 * 1024 - 100)], cwd: null, data: null, pid: 7, env: {} };
+    const launch: Message = { t: 'launch', v, argv: ['x'.repeat(1024 * 1024 - 100)], cwd: null, data: null, pid: 7, env: {}, request: null };
     const frame = encodeFrame(launch);
     const reader = new FrameReader(frame.length);
     const out: Message[] = [];
@@ -65,9 +65,10 @@ describe('frames', () => {
       [[1, 2], /without a type and version/],
       [{ t: 'hello', v, nonce: 'short' }, /malformed or unknown "hello"/],
       [{ t: 'auth', v }, /malformed or unknown "auth"/],
-      [{ t: 'launch', v, argv: ['a', 3], cwd: '/', data: null, pid: 2, env: {} }, /malformed or unknown "launch"/],
-      [{ t: 'launch', v, argv: [], cwd: '/', pid: 2, env: {} }, /malformed or unknown "launch"/],
-      [{ t: 'launch', v, argv: [], cwd: 3, data: null, pid: 2, env: {} }, /malformed or unknown "launch"/],
+      [{ t: 'launch', v, argv: ['a', 3], cwd: '/', data: null, pid: 2, env: {}, request: null }, /malformed or unknown "launch"/],
+      [{ t: 'launch', v, argv: [], cwd: '/', pid: 2, env: {}, request: null }, /malformed or unknown "launch"/],
+      [{ t: 'launch', v, argv: [], cwd: 3, data: null, pid: 2, env: {}, request: null }, /malformed or unknown "launch"/],
+      [{ t: 'launch', v, argv: [], cwd: '/', data: null, pid: 2, env: {}, request: 'delete' }, /malformed or unknown "launch"/],
       [{ t: 'welcome', v, pid: -4, nonce: newNonce(), mac: 'x', max: 10 }, /malformed or unknown "welcome"/],
       [{ t: 'surprise', v }, /malformed or unknown "surprise"/],
       [{ t: 'hello', v: 1, nonce: newNonce() }, new RegExp(`speaks protocol version 1, this one speaks ${v}`)],

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import { type ClaimOptions, type PrimaryInstance, claim } from 'sole-instance';
 import { PROTOCOL_VERSION, newNonce } from '../../app/single-instance/ipc/protocol.js';
-import { RecordingLogger, isolatedTmp, runHost, uniqueId } from '../helpers.js';
+import { RecordingLogger, TraceRecorder, isolatedTmp, runHost, uniqueId } from '../helpers.js';
 import { RawClient } from './raw-client.js';
 
 before(() => isolatedTmp());
@@ -11,7 +11,7 @@ before(() => isolatedTmp());
 interface Fixture {
   id: string;
   primary: PrimaryInstance;
-  logger: RecordingLogger;
+  trace: TraceRecorder;
   launches: number[];
 }
 
@@ -23,15 +23,15 @@ afterEach(async () => {
 
 async function startPrimary(options: Partial<Pick<ClaimOptions, 'handshakeTimeoutMs' | 'connectionTimeoutMs' | 'maxConnections' | 'maxMessageBytes' | 'maxPendingLaunches'>> = {}): Promise<Fixture> {
   const id = uniqueId('robust');
-  const logger = new RecordingLogger();
-  const instance = await claim({ appId: id, logger, ...options });
+  const trace = new TraceRecorder(id);
+  const instance = await claim({ appId: id, logger: new RecordingLogger(), ...options });
   assert.equal(instance.role, 'primary');
   const launches: number[] = [];
   instance.onSecondInstance((launch) => {
     launches.push(launch.pid);
     return 'ok';
   });
-  fixture = { id, primary: instance, logger, launches };
+  fixture = { id, primary: instance, trace, launches };
   return fixture;
 }
 
@@ -104,7 +104,7 @@ describe('primary robustness', () => {
     await Promise.all(idle.map((client) => client.connected()));
     await assertHandOffWorks(current);
     await Promise.all(idle.map((client) => client.closed));
-    await current.logger.waitFor(/took more than 300 ms to prove itself/);
+    await current.trace.waitFor('refused', { reason: 'handshake-timeout' });
   });
 
   it('at the cap of unproven connections, the oldest is closed for a newcomer: a real launch gets through at once', async () => {
@@ -113,7 +113,7 @@ describe('primary robustness', () => {
     await Promise.all(idle.map((client) => client.connected()));
     await assertHandOffWorks(current);
     await idle[0]!.closed;
-    await current.logger.waitFor(/closed the oldest of 2 connections that have not proven themselves/);
+    await current.trace.waitFor('refused', { reason: 'evicted' });
   });
 
   it('a launch with a wrong proof is refused and never reaches the handler', async () => {
@@ -123,7 +123,7 @@ describe('primary robustness', () => {
     const [welcome] = await client.waitFor(1);
     assert.equal(welcome?.t, 'welcome');
     client.send({ t: 'auth', v: PROTOCOL_VERSION, mac: 'forged' });
-    client.send({ t: 'launch', v: PROTOCOL_VERSION, argv: ['evil'], cwd: '/', data: null, pid: 1, env: {} });
+    client.send({ t: 'launch', v: PROTOCOL_VERSION, argv: ['evil'], cwd: '/', data: null, pid: 1, env: {}, request: null });
     await client.closed;
     assert.deepEqual(client.received[1], {
       t: 'error',
@@ -150,7 +150,7 @@ describe('primary robustness', () => {
     const current = await startPrimary();
     const client = new RawClient(current.primary.endpoint);
     client.send({ t: 'hello', v: PROTOCOL_VERSION, nonce: newNonce() });
-    client.send({ t: 'launch', v: PROTOCOL_VERSION, argv: [], cwd: '/', data: null, pid: 1, env: {} });
+    client.send({ t: 'launch', v: PROTOCOL_VERSION, argv: [], cwd: '/', data: null, pid: 1, env: {}, request: null });
     await client.closed;
     assert.match(JSON.stringify(client.received[1]), /unexpected \\"launch\\" message/);
     await assertHandOffWorks(current);

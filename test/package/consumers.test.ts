@@ -34,11 +34,14 @@ before(async () => {
 describe('the tarball', () => {
   it('ships the bundles, their types and the package files; no sources, tests or build scripts', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((file) => file.replace(/^package\//, ''));
-    const unexpected = files.filter((file) => !/^(package\.json|README\.md|LICENSE|dist\/(cjs|esm)\/([\w/-]+\.d\.ts|(index|electron|builder)\.js|package\.json))$/.test(file));
+    const unexpected = files.filter((file) => !/^(package\.json|README\.md|LICENSE|dist\/((index|electron|builder)\.js|package\.json|types(-cjs)?\/([\w/-]+\.d\.ts|package\.json)))$/.test(file));
     assert.deepEqual(unexpected, []);
-    for (const format of ['cjs', 'esm']) {
-      for (const file of ['index.js', 'electron.js', 'builder.js', 'index.d.ts', 'electron/index.d.ts', 'builder/index.d.ts', 'package.json']) {
-        assert.ok(files.includes(`dist/${format}/${file}`), `dist/${format}/${file} is shipped`);
+    for (const file of ['index.js', 'electron.js', 'builder.js', 'package.json']) {
+      assert.ok(files.includes(`dist/${file}`), `dist/${file} is shipped`);
+    }
+    for (const folder of ['types', 'types-cjs']) {
+      for (const file of ['index.d.ts', 'electron/index.d.ts', 'builder/index.d.ts']) {
+        assert.ok(files.includes(`dist/${folder}/${file}`), `dist/${folder}/${file} is shipped`);
       }
     }
     assert.ok(files.includes('README.md') && files.includes('LICENSE'));

@@ -126,7 +126,7 @@ for (const shape of SHAPES) {
         assert.doesNotMatch(second.stderr, new RegExp(KOFFI_LOADED), 'the second launch never loaded koffi');
 
         const handedOver = await primary.waitForLine(isLaunch('second-instance'));
-        assert.deepEqual(handedOver.launch, { argv: [process.execPath, made.main, ...args], cwd, data: null, pid: second.pid, env: {}, source: 'second-instance', url: null, request: null });
+        assert.deepEqual(handedOver.launch, { argv: [process.execPath, made.main, ...args], cwd, data: null, pid: second.pid, env: {}, source: 'second-instance', url: null });
         assert.deepEqual(primary.lines[primary.lines.indexOf(handedOver) - 1], { standIn: 'focus' }, 'the window is focused, then the handler runs');
       } finally {
         await primary.stop();

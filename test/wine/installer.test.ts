@@ -157,7 +157,7 @@ describe('the installer under Wine, against a running app', { skip: harnessMissi
   });
 
   const installer = (...flags: string[]): WineProcess => new WineProcess(exe, [...flags, `/D=${installDir}`], RUN_DIR);
-  const app = (...args: string[]): WineProcess => wineHost(['--id', APP_ID, ...args], RUN_DIR, { SINGLE_INSTANCE_LOG: '1' });
+  const app = (...args: string[]): WineProcess => wineHost(['--id', APP_ID, ...args], RUN_DIR, { SOLE_INSTANCE_LOG: '1' });
   const readTrace = (): string => fs.readFileSync(trace).toString('utf16le').replace(/^\uFEFF/, '');
 
   it('nothing runs: the installer goes on (exit 0) and leaves no trace', async () => {

@@ -81,7 +81,7 @@ describe('Windows backend under Wine', { skip: missing }, () => {
     const id = uniqueId('w-focus');
     const primary = await startPrimary(id);
     const pid = (await primary.first()).pid;
-    const secondary = wineHost(['--id', id], undefined, { SINGLE_INSTANCE_LOG: '1' });
+    const secondary = wineHost(['--id', id], undefined, { SOLE_INSTANCE_LOG: '1' });
     assert.equal(await secondary.exited, 0);
     assert.match(secondary.stderr, new RegExp(`allow foreground for primary ${pid}: true`));
     await primary.stop();
@@ -167,7 +167,7 @@ describe('Windows backend under Wine', { skip: missing }, () => {
 
   it('the record deleted under a running primary is restored at once; the next launch hands over', async () => {
     const id = uniqueId('w-heal');
-    const primary = await startPrimary(id, [], { SINGLE_INSTANCE_LOG: '1' });
+    const primary = await startPrimary(id, [], { SOLE_INSTANCE_LOG: '1' });
     const places = await runWineFixture(['places', id, 'session']);
     fs.rmSync(unixPathOf(String(places.lines[0]?.record)));
     const launch = await handOff(id);

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Scope, validateAppId } from '../index.js';
+import { type Scope, SingleInstanceError, validateAppId, validateScope } from '../index.js';
 import { BuildError } from './build-error.js';
 
 /** The app id and scope the app claims with. */
@@ -27,13 +27,15 @@ export function readAppIdentity(projectDir: string): AppIdentity {
   if (!identity) {
     throw new BuildError(`${file} has no "soleInstance" block: add "soleInstance": { "appId": "com.example.yourapp" } (the one place the app id is written).`);
   }
-  const scope = identity.scope ?? 'session';
-  if (scope !== 'session' && scope !== 'user') {
-    throw new BuildError(`"soleInstance.scope" in ${file} must be "session" or "user", not ${JSON.stringify(scope)}.`);
-  }
+  return { appId: checked(file, 'appId', () => validateAppId(identity.appId)), scope: checked(file, 'scope', () => validateScope(identity.scope ?? 'session')) };
+}
+
+/** A field of the block, checked by the core's own rule; a BuildError naming the file and field when it fails. */
+function checked<T>(file: string, field: string, check: () => T): T {
   try {
-    return { appId: validateAppId(identity.appId), scope };
+    return check();
   } catch (error) {
-    throw new BuildError(`"soleInstance.appId" in ${file}: ${(error as Error).message.replace(/^single-instance: /, '')}`, { cause: error });
+    const detail = error instanceof SingleInstanceError ? error.detail : String(error);
+    throw new BuildError(`"soleInstance.${field}" in ${file}: ${detail}`, { cause: error });
   }
 }

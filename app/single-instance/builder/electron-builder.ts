@@ -63,7 +63,7 @@ export function electronBuilderPreset(request: Partial<PresetRequest> = {}): Rec
   const { appId } = readAppIdentity(projectDir);
   return {
     appId,
-    afterPack: __filename,
+    afterPack,
     // The build machine's own koffi binary, which npm installed, is not the target's: the hook places that.
     files: ['!node_modules/@koromix/**'],
     nsis: { include: installerIncludePath(projectDir) },

@@ -1,5 +1,5 @@
 /**
- * The Electron layer's logger when the app passes none: electron-log's `scope('single-instance')`
+ * The Electron layer's logger when the app passes none: electron-log's `scope('sole-instance')`
  * (an optional peer; the host app's transports are left as they are). Without electron-log,
  * warnings and errors go to the console.
  */
@@ -11,8 +11,8 @@ const ignore = (): void => undefined;
 const consoleLogger: Logger = {
   debug: ignore,
   info: ignore,
-  warn: (...params) => console.warn('[single-instance]', ...params),
-  error: (...params) => console.error('[single-instance]', ...params),
+  warn: (...params) => console.warn('[sole-instance]', ...params),
+  error: (...params) => console.error('[sole-instance]', ...params),
 };
 
 /** What Node says when electron-log is not installed. */
@@ -28,7 +28,7 @@ const ELECTRON_LOG = 'electron-log/main';
 export async function defaultLogger(): Promise<Logger> {
   try {
     const { default: log } = (await import(/* webpackIgnore: true */ /* @vite-ignore */ ELECTRON_LOG)) as typeof import('electron-log/main');
-    return log.scope('single-instance');
+    return log.scope('sole-instance');
   } catch (error) {
     if (!MISSING.has(String((error as NodeJS.ErrnoException).code))) {
       consoleLogger.warn(`electron-log is installed but failed to load (${String(error)}); logging to the console`);

@@ -16,10 +16,10 @@ import {
   errorFromWire,
 } from '../errors.js';
 import type { JsonValue } from '../json.js';
-import type { Launch } from '../launch.js';
 import {
   FrameReader,
   HEADER_BYTES,
+  type Handover,
   type Message,
   PROTOCOL_VERSION,
   type WelcomeMessage,
@@ -36,8 +36,8 @@ export interface HandOffRequest {
   endpoint: string;
   /** The primary's secret, as it published it. */
   secret: Buffer;
-  /** The launch to hand over. */
-  launch: Launch;
+  /** What to hand over. */
+  handover: Handover;
   /** Our cap on frames, in bytes. */
   maxMessageBytes: number;
   /** `performance.now()` by which the launch must be committed; past it, it is not delivered. */
@@ -102,7 +102,7 @@ class HandOff {
   start(): void {
     this.arm(this.request.deadline - performance.now(), () => PrimaryNotRespondingError.after(this.request.timeoutMs, this.waitingFor()));
     this.socket.once('connect', () => this.socket.write(encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, nonce: this.nonce })));
-    this.socket.on('error', (error) => this.failed(error));
+    this.socket.on('error', (error) => this.socketError(error));
     this.socket.on('close', () => this.lost('closed'));
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
   }
@@ -149,7 +149,7 @@ class HandOff {
     if (!proofMatches(primaryProof(secret, this.nonce), welcome.mac)) {
       throw EndpointNotOursError.listener('its proof is wrong');
     }
-    const frame = encodeFrame({ t: 'launch', v: PROTOCOL_VERSION, ...this.request.launch });
+    const frame = encodeFrame({ t: 'launch', v: PROTOCOL_VERSION, ...this.request.handover });
     const limit = Math.min(welcome.max, this.request.maxMessageBytes);
     if (frame.length - HEADER_BYTES > limit) {
       throw MessageTooLargeError.of(frame.length - HEADER_BYTES, limit);
@@ -171,7 +171,8 @@ class HandOff {
     return this.stage === 'welcome' ? 'no answer to the hand-off' : `pid ${this.primaryPid} did not take the launch`;
   }
 
-  private failed(error: Error): void {
+  /** The socket failed: before the welcome, only a missing or refusing listener is worth another attempt. */
+  private socketError(error: Error): void {
     const code = errnoCode(error) ?? String(error);
     if (this.stage === 'welcome' && !ABSENT_CODES.has(code)) {
       this.fail(new EndpointError(`cannot connect to ${this.request.endpoint}: ${String(error)}`, { cause: error }));

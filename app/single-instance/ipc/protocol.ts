@@ -22,9 +22,10 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MessageTooLargeError, ProtocolError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import type { Launch } from '../launch.js';
+import type { LaunchRequest } from '../quit-request.js';
 
 /** The protocol version this build speaks. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** Default cap on one frame's JSON, in bytes (1 MiB). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Cap on frames before the second instance has proven itself: a hello or an auth is far smaller. */
@@ -62,8 +63,13 @@ export interface AuthMessage {
   mac: string;
 }
 
+/** What a second instance hands over: its part of the launch, and what it asks of the primary. */
+export interface Handover extends Pick<Launch, 'argv' | 'cwd' | 'data' | 'pid' | 'env'> {
+  request: LaunchRequest;
+}
+
 /** The launch itself, accepted only after a valid `auth`. */
-export interface LaunchMessage extends Launch {
+export interface LaunchMessage extends Handover {
   t: 'launch';
   v: number;
 }
@@ -207,7 +213,8 @@ const MESSAGE_CHECKS: Record<string, Check> = {
     'data' in m &&
     isPid(m.pid) &&
     isRecord(m.env) &&
-    Object.values(m.env).every((value) => typeof value === 'string'),
+    Object.values(m.env).every((value) => typeof value === 'string') &&
+    (m.request === null || m.request === 'quit'),
   ack: () => true,
   commit: () => true,
   reply: (m) => 'value' in m,

@@ -12,11 +12,12 @@ import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { BusyError, EndpointError, EndpointNotOursError, HandlerError, ProtocolError, SingleInstanceError } from '../errors.js';
 import type { JsonValue } from '../json.js';
-import type { Launch } from '../launch.js';
 import type { Logger } from '../logger.js';
+import type { Refusal, Trace } from '../trace.js';
 import {
   FrameReader,
   HANDSHAKE_MAX_BYTES,
+  type Handover,
   type LaunchMessage,
   type Message,
   PROTOCOL_VERSION,
@@ -45,8 +46,10 @@ export interface ServerOptions {
   maxPendingLaunches: number;
   /** Where connection-level events are logged. */
   logger: Logger;
+  /** Where they are published. */
+  trace: Trace;
   /** Takes a committed launch; resolves the reply or rejects with the error to send back. */
-  onLaunch(launch: Launch): Promise<JsonValue>;
+  onLaunch(handover: Handover): Promise<JsonValue>;
 }
 
 /** The primary's listening endpoint. */
@@ -78,11 +81,6 @@ class Connections {
 
   constructor(private readonly options: ServerOptions) {}
 
-  /** How many have not proven themselves yet. */
-  get unprovenCount(): number {
-    return this.unproven.size;
-  }
-
   /** Every connection, proven or not. */
   all(): Connection[] {
     return [...this.unproven.keys(), ...this.proven];
@@ -93,7 +91,7 @@ class Connections {
     if (this.unproven.size >= this.options.maxConnections) {
       const [oldest] = this.unproven.keys();
       this.options.logger.warn(`closed the oldest of ${this.unproven.size} connections that have not proven themselves`);
-      oldest?.destroy();
+      oldest?.destroy('evicted');
     }
     this.unproven.set(connection, performance.now() + this.options.handshakeTimeoutMs);
     this.arm();
@@ -136,7 +134,7 @@ class Connections {
         break;
       }
       this.options.logger.warn(`closed a connection that took more than ${this.options.handshakeTimeoutMs} ms to prove itself`);
-      connection.destroy();
+      connection.destroy('handshake-timeout');
     }
     this.arm();
   }
@@ -183,12 +181,15 @@ function listenOn(endpoint: string, accept: (socket: net.Socket) => void, logger
   });
 }
 
+/** The refusals a second instance is told of, by the code it is told. */
+const REFUSALS: Partial<Record<string, Refusal>> = { ENOTOURS: 'wrong-proof', ETOOLARGE: 'too-large', EBUSY: 'busy' };
+
 /** One second instance's connection, from `hello` to the reply. */
 class Connection {
   private readonly reader = new FrameReader(HANDSHAKE_MAX_BYTES);
   private nonce = '';
   private peerNonce = '';
-  private launch: Launch | undefined;
+  private handover: Handover | undefined;
   private stage: 'hello' | 'auth' | 'launch' | 'commit' | 'answering' | 'closing' = 'hello';
   private deadline: NodeJS.Timeout | undefined;
 
@@ -205,8 +206,12 @@ class Connection {
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
   }
 
-  /** Closes the connection at once (it stops counting against the cap now, not when the close completes). */
-  destroy(): void {
+  /**
+   * Closes the connection at once (it stops counting against the cap now, not when the close completes).
+   * @param reason - why, as traced
+   */
+  destroy(reason: Refusal): void {
+    this.options.trace({ event: 'refused', reason });
     this.connections.forget(this);
     this.socket.destroy();
   }
@@ -221,8 +226,8 @@ class Connection {
   private closed(): void {
     clearTimeout(this.deadline);
     this.connections.forget(this);
-    if (this.stage === 'commit' && this.launch) {
-      this.options.logger.info(`second instance ${this.launch.pid} gave up before confirming its launch: not delivered`);
+    if (this.stage === 'commit' && this.handover) {
+      this.options.logger.info(`second instance ${this.handover.pid} gave up before confirming its launch: not delivered`);
     }
   }
 
@@ -230,7 +235,7 @@ class Connection {
     clearTimeout(this.deadline);
     this.deadline = setTimeout(() => {
       this.options.logger.warn(`closed a connection that took more than ${ms} ms ${what}`);
-      this.socket.destroy();
+      this.destroy('idle');
     }, ms);
   }
 
@@ -255,6 +260,7 @@ class Connection {
       this.send({ t: 'welcome', v: PROTOCOL_VERSION, pid: process.pid, nonce: this.nonce, mac, max: this.options.maxMessageBytes });
       this.stage = 'auth';
       this.options.logger.debug('welcomed a connection');
+      this.options.trace({ event: 'welcomed' });
     } else if (this.stage === 'auth' && message.t === 'auth') {
       this.prove(message.mac);
     } else if (this.stage === 'launch' && message.t === 'launch') {
@@ -282,8 +288,8 @@ class Connection {
     if (this.connections.proven.size > this.options.maxPendingLaunches) {
       throw BusyError.waiting(this.connections.proven.size - 1);
     }
-    const { argv, cwd, data, pid, env } = message;
-    this.launch = { argv, cwd, data, pid, env };
+    const { argv, cwd, data, pid, env, request } = message;
+    this.handover = { argv, cwd, data, pid, env, request };
     this.stage = 'commit';
     this.arm(this.options.connectionTimeoutMs, 'to confirm its launch');
     this.send({ t: 'ack', v: PROTOCOL_VERSION });
@@ -291,21 +297,21 @@ class Connection {
 
   /** The second instance committed: the launch is delivered, exactly once. */
   private deliver(): void {
-    const launch = this.launch;
-    if (!launch) {
+    const handover = this.handover;
+    if (!handover) {
       return;
     }
     clearTimeout(this.deadline);
     this.stage = 'answering';
     this.options
-      .onLaunch(launch)
+      .onLaunch(handover)
       .then(
         (value) => this.send({ t: 'reply', v: PROTOCOL_VERSION, value }),
         (error: unknown) => this.sendError(error instanceof SingleInstanceError ? error : HandlerError.failed(error)),
       )
       .finally(() => {
         if (!this.socket.writable) {
-          this.options.logger.warn(`second instance ${launch.pid} left before its reply`);
+          this.options.logger.warn(`second instance ${handover.pid} left before its reply`);
         }
         this.stage = 'closing';
         this.socket.end();
@@ -314,6 +320,7 @@ class Connection {
 
   private refuse(error: SingleInstanceError): void {
     this.options.logger.warn(`closed a connection: ${error.detail}`);
+    this.options.trace({ event: 'refused', reason: REFUSALS[error.code] ?? 'protocol' });
     this.sendError(error);
     this.stage = 'closing';
     this.socket.end();

@@ -12,6 +12,7 @@
  */
 import * as net from 'node:net';
 import type { Logger } from '../logger.js';
+import type { Trace } from '../trace.js';
 import { loadKoffi } from './koffi.js';
 import type { Held } from './types.js';
 
@@ -28,13 +29,15 @@ const UCRED_BYTES = 12;
  * Binds the beacon until closed.
  * @param name - the abstract name, without its leading NUL
  * @param logger - where a beacon that cannot be held is reported
+ * @param trace - where it is published
  * @returns the held beacon, or `undefined` when the name is taken or refused (snap confinement)
  */
-export function holdBeacon(name: string, logger: Logger): Promise<Held | undefined> {
+export function holdBeacon(name: string, logger: Logger, trace: Trace): Promise<Held | undefined> {
   return new Promise((resolve) => {
     const server = net.createServer((socket) => socket.destroy());
     server.once('error', (error) => {
       logger.warn(`cannot hold the beacon @${name} (${String(error)}): if this app's files are deleted while it runs, a second instance could start`);
+      trace({ event: 'degraded', what: 'beacon' });
       resolve(undefined);
     });
     server.listen(`\0${name}`, () => {
@@ -54,9 +57,9 @@ interface SocketCalls {
 
 let calls: SocketCalls | undefined;
 
-function socketCalls(): SocketCalls {
+async function socketCalls(): Promise<SocketCalls> {
   if (!calls) {
-    const libc = loadKoffi().load('libc.so.6');
+    const libc = (await loadKoffi()).load('libc.so.6');
     calls = {
       socket: libc.func('int socket(int domain, int type, int protocol)'),
       connect: libc.func('int connect(int fd, const void *addr, uint32_t len)'),
@@ -71,8 +74,8 @@ function socketCalls(): SocketCalls {
  * Whether a live process of this user (other than this one) holds the beacon.
  * @param name - the abstract name, without its leading NUL
  */
-export function beaconHeldByUs(name: string): boolean {
-  const { socket, connect, getsockopt, close } = socketCalls();
+export async function beaconHeldByUs(name: string): Promise<boolean> {
+  const { socket, connect, getsockopt, close } = await socketCalls();
   const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     return false;

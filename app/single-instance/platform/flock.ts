@@ -32,8 +32,8 @@ export class FlockLock implements KernelLock {
    * Loads koffi and libc's `flock` for a lock file.
    * @param path - the lock file (created `0600` if missing)
    */
-  static open(path: string): FlockLock {
-    const koffi = loadKoffi();
+  static async open(path: string): Promise<FlockLock> {
+    const koffi = await loadKoffi();
     const libc = koffi.load(process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6');
     return new FlockLock(koffi, libc.func('int flock(int fd, int operation)') as Flock, path);
   }

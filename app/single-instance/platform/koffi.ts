@@ -1,9 +1,12 @@
 /**
  * koffi, the FFI library, loaded on first use only: a second instance that finds a running
- * primary on Linux/macOS never loads it. The package ships CommonJS (its ES module entries
- * re-export it), so this is a plain `require('koffi')` inside a function: every bundler sees it,
- * and it loads koffi's CommonJS build about 2 ms sooner than `import()` would its ESM one. koffi
- * itself must stay external (it loads its native binary at run time).
+ * primary on Linux/macOS never loads it.
+ *
+ * It is loaded with `import()` of a specifier held in a variable, which every bundler leaves as it
+ * is (esbuild, Rollup and Vite, webpack, in CommonJS and in ES module output alike): koffi is then
+ * resolved at run time from the app's `node_modules`, beside the file that holds this code,
+ * however the app was bundled. koffi must not be bundled: it loads its native binary from its own
+ * folder (or a packaged app's resources) at run time.
  */
 import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
 import { LockError } from '../errors.js';
@@ -11,21 +14,30 @@ import { LockError } from '../errors.js';
 /** The koffi module. */
 export type KoffiModule = typeof Koffi;
 
-let koffi: KoffiModule | undefined;
+/** A variable, not a literal: bundlers must neither bundle koffi nor rewrite its loading. */
+const KOFFI = 'koffi';
+
+let loading: Promise<KoffiModule> | undefined;
 
 /**
  * Loads koffi once; later calls share the same module.
- * @throws LockError when koffi cannot be loaded: not installed, bundled, or not shipped with the app
+ * @throws LockError when koffi cannot be loaded: not installed, or not shipped with the app
  */
-export function loadKoffi(): KoffiModule {
+export function loadKoffi(): Promise<KoffiModule> {
+  loading ??= importKoffi();
+  return loading;
+}
+
+async function importKoffi(): Promise<KoffiModule> {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    koffi ??= require('koffi') as KoffiModule;
-    return koffi;
+    const module = (await import(/* webpackIgnore: true */ /* @vite-ignore */ KOFFI)) as KoffiModule & { default?: KoffiModule };
+    return module.default ?? module;
   } catch (error) {
+    loading = undefined;
     throw new LockError(
       `koffi, which takes the lock, cannot be loaded (${error instanceof Error ? error.message : String(error)}). ` +
-        'Install it beside sole-instance (npm install koffi), keep it external in your bundler and ship it with the app.',
+        'Install it beside sole-instance (npm install koffi) and ship it with the app (electron-builder does for dependencies; ' +
+        'with Forge, use the hook from sole-instance/builder).',
       { cause: error },
     );
   }

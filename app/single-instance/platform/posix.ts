@@ -117,19 +117,20 @@ const MAX_RECREATES = 8;
 
 /**
  * Creates the state directory (`0700`) if needed, and makes sure it is a directory of ours
- * that only we may enter.
+ * that only we may enter; `true` when it had to be created.
  */
-function prepareStateDir(dir: string): void {
+function prepareStateDir(dir: string): boolean {
   for (let round = 0; round < MAX_RECREATES; round += 1) {
+    let created: string | undefined;
     try {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      created = fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
       throw new EndpointError(`cannot create the state directory ${dir}: ${String(error)}`, { cause: error });
     }
     const stat = fs.lstatSync(dir, { throwIfNoEntry: false });
     if (stat) {
       verifyStateDir(dir, stat);
-      return;
+      return created !== undefined;
     }
   }
   throw new EndpointError(`the state directory ${dir} is deleted as fast as it is created; stop whatever removes it and launch again.`);
@@ -160,9 +161,9 @@ export const posix: Platform = {
     return Promise.resolve(derivePlaces(appId, scope, { platform: process.platform, user: String(uid), session: null, stateDir, host, snap, installFolderHash: null }));
   },
   prepareStateDir: (places) => prepareStateDir(places.stateDir),
-  createLock: (places) => Promise.resolve(FlockLock.open(places.lock)),
+  createLock: (places) => FlockLock.open(places.lock),
   createEndpoint,
-  holdPresence: (places, logger) => (places.beacon ? holdBeacon(places.beacon, logger) : Promise.resolve(undefined)),
-  rivalAlive: (places) => Promise.resolve(places.beacon !== null && beaconHeldByUs(places.beacon)),
+  holdPresence: (places, logger, trace) => (places.beacon ? holdBeacon(places.beacon, logger, trace) : Promise.resolve(undefined)),
+  rivalAlive: (places) => (places.beacon === null ? Promise.resolve(false) : beaconHeldByUs(places.beacon)),
   allowForeground: () => false,
 };

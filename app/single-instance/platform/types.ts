@@ -1,6 +1,7 @@
 /** What differs between operating systems, behind small interfaces: the platform, its kernel lock, its endpoints. */
 import type { Logger } from '../logger.js';
 import type { Places, Scope } from '../names.js';
+import type { Trace } from '../trace.js';
 
 /** A non-blocking, crash-safe kernel lock: the kernel drops it when the owning process dies. */
 export interface KernelLock {
@@ -40,8 +41,8 @@ export interface Platform {
   readonly owner: number | undefined;
   /** Where an app id and scope's single instance lives (Linux/macOS: without loading the FFI library). */
   places(appId: string, scope: Scope): Promise<Places>;
-  /** Creates the state directory if needed and makes sure only its user may use it. */
-  prepareStateDir(places: Places): void;
+  /** Creates the state directory if needed and makes sure only its user may use it; `true` when it had to be created. */
+  prepareStateDir(places: Places): boolean;
   /** A lock backend for those places (loads the FFI library). */
   createLock(places: Places): Promise<KernelLock>;
   /** A fresh endpoint nobody could have predicted or created first. */
@@ -49,10 +50,10 @@ export interface Platform {
   /**
    * Holds, while the primary runs, the kernel names that show it is alive and that no file
    * operation can remove: Linux, the beacon (an abstract socket name); Windows, the installation
-   * mutex the installer looks for. `undefined` where there is none or it cannot be held (the
-   * reason is logged).
+   * mutex the installer looks for (and logs what the last installer that gave up left for the
+   * app). `undefined` where there is none or it cannot be held (the reason is logged and traced).
    */
-  holdPresence(places: Places, logger: Logger): Promise<Held | undefined>;
+  holdPresence(places: Places, logger: Logger, trace: Trace): Promise<Held | undefined>;
   /**
    * Linux: whether a live process of this user holds the beacon (the kernel vouches for its
    * uid): a primary whose files were deleted, which must stay the only one. `false` elsewhere.

@@ -12,8 +12,6 @@ export type Handle = bigint | null;
 
 /** `ERROR_ACCESS_DENIED`. */
 export const ERROR_ACCESS_DENIED = 5;
-/** `ERROR_ALREADY_EXISTS`. */
-export const ERROR_ALREADY_EXISTS = 183;
 /** `WaitForSingleObject`: the object was signalled; we own the mutex. */
 export const WAIT_OBJECT_0 = 0;
 /** `WaitForSingleObject`: the previous owner died holding it; we own it now. */
@@ -66,7 +64,7 @@ let binding: Promise<Win32Api> | undefined;
 
 /** The Win32 API, loading koffi, kernel32, advapi32 and user32 on first call. */
 export function loadWin32Api(): Promise<Win32Api> {
-  binding ??= Promise.resolve().then(() => bind(loadKoffi()));
+  binding ??= loadKoffi().then(bind);
   return binding;
 }
 

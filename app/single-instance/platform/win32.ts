@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EndpointError } from '../errors.js';
 import { derivePlaces, stateDirFor } from '../names.js';
+import { reportInstallerNotes } from './installer-notes.js';
 import { Win32Mutex } from './mutex.js';
 import type { Platform } from './types.js';
 import { type Win32Api, loadWin32Api } from './win32-api.js';
@@ -26,7 +27,7 @@ export const win32: Platform = {
   },
   prepareStateDir(places) {
     try {
-      fs.mkdirSync(places.stateDir, { recursive: true });
+      return fs.mkdirSync(places.stateDir, { recursive: true }) !== undefined;
     } catch (error) {
       throw new EndpointError(`cannot create the state directory ${places.stateDir}: ${String(error)}`, { cause: error });
     }
@@ -38,13 +39,17 @@ export const win32: Platform = {
     isIntact: () => true,
     remove: () => undefined,
   }),
-  async holdPresence(places, logger) {
+  async holdPresence(places, logger, trace) {
+    if (places.installerNotes) {
+      reportInstallerNotes(places.installerNotes, logger);
+    }
     if (!places.installation) {
       return undefined;
     }
     const handle = (api ??= await loadWin32Api()).openForEveryone(places.installation);
     if (!handle) {
       logger.warn(`cannot hold the installation mutex ${places.installation} (Win32 error ${api.GetLastError()}): an installer may not see this instance`);
+      trace({ event: 'degraded', what: 'installation' });
       return undefined;
     }
     const held = api;

@@ -1,8 +1,8 @@
 // Every public type of both entries, used as an app would; checked by the types matrix under
 // each module/moduleResolution setting, strict or not. The @ts-expect-error lines prove the
 // types are real (an `any` would make them fail).
-import { type ClaimOptions, ExitCode, type Launch, SingleInstanceError, claim, exitCodeFor } from 'sole-instance';
-import { type Launch as AppLaunch, type SingleInstanceOptions, extractDeepLink, singleInstance } from 'sole-instance/electron';
+import { type ClaimOptions, ExitCode, type Launch, SingleInstanceError, claim, exitCodeFor, extractDeepLink } from 'sole-instance';
+import { type SingleInstanceOptions, singleInstance } from 'sole-instance/electron';
 import { app, dialog } from 'electron';
 
 export async function start(): Promise<number> {
@@ -20,7 +20,8 @@ export async function start(): Promise<number> {
     app,
     dialog,
     appId: 'com.example.types',
-    onSecondInstance: (launch: AppLaunch) => ({ url: launch.url, file: launch.source === 'open-file' ? (launch.argv[0] ?? null) : null }),
+    onSecondInstance: (launch: Launch) => ({ url: launch.url, file: launch.source === 'open-file' ? (launch.argv[0] ?? null) : null }),
+    onQuitRequest: () => null,
     onHandedOver: ({ reply }) => (reply === null ? ExitCode.ok : ExitCode.failure),
   };
   const primary = await singleInstance(electronOptions);
