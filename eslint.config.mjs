@@ -18,7 +18,7 @@ export default tseslint.config(
   },
   {
     // The matrix's plain CommonJS projects use require, as such projects do.
-    files: ['test/package/projects/**/*.{js,cjs}'],
+    files: ['test/package/projects/plain-js/**/*.js', 'test/package/projects/**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

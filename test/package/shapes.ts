@@ -1,10 +1,12 @@
 /**
- * The project shapes of the integration matrix. Three come from the real, unmodified templates
- * on the npm registry (electron-vite's `@quick-start/create-electron`, Electron Forge's Vite and
- * Webpack TypeScript templates); three are small projects of ours (test/package/projects): a
- * TypeScript CommonJS main, an ESM main and a plain JavaScript main. Each is made, given the
- * packed package as a user installs it, edited with the README's drop-in lines, type-checked
- * where it has TypeScript and built with its own toolchain.
+ * The project shapes of the integration matrix. Five come from the real, unmodified templates
+ * on the npm registry (electron-vite's `@quick-start/create-electron`, as it comes and moved to
+ * electron-vite's current major with an ESM main; `create-electron-vite`'s Vanilla template with
+ * vite-plugin-electron; Electron Forge's Vite and Webpack TypeScript templates); the others are
+ * small projects of ours (test/package/projects): a TypeScript CommonJS main, an ESM main, a
+ * plain JavaScript main, and ESM bundles made by esbuild, Rollup, webpack and tsup. Each is
+ * made, given the packed package as a user installs it, edited with the README's drop-in lines,
+ * type-checked where it has TypeScript and built with its own toolchain.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -18,6 +20,9 @@ const execFileAsync = promisify(execFile);
 /** Versions of the template packages the matrix scaffolds from (pinned, so a run is repeatable). */
 export const TEMPLATES = {
   electronVite: '@quick-start/create-electron@1.0.30',
+  /** electron-vite's current major, which its template (on 5) is moved to. */
+  electronViteCurrent: 'electron-vite@6.0.0',
+  createElectronVite: 'create-electron-vite@0.7.1',
   forge: '7.11.2',
 } as const;
 
@@ -47,7 +52,7 @@ export interface Shape {
   typecheck: string[] | { skipped: string };
   /** Creates the project in `dir` (which does not exist yet). */
   scaffold(dir: string, context: MatrixContext): Promise<void>;
-  /** The `npm install` runs, in order, after scaffolding (the README's install lines for this shape). */
+  /** The npm commands (`npm install`, `npm pkg set`) run, in order, after scaffolding (the README's lines for this shape). */
   installs(context: MatrixContext): string[][];
   /** The README's edits for this shape, applied to the project's files. */
   dropIn(dir: string): void;
@@ -55,10 +60,17 @@ export interface Shape {
   build: ((dir: string, context: MatrixContext) => string[]) | undefined;
 }
 
-/** Runs a command to completion; throws with its output when it fails. */
-export async function run(command: string, args: string[], cwd: string): Promise<void> {
+/**
+ * Runs a command to completion; throws with its output when it fails.
+ * @param input - typed into its stdin (then closed), for prompts that have no command-line flag
+ */
+export async function run(command: string, args: string[], cwd: string, input?: string): Promise<void> {
   try {
-    await execFileAsync(command, args, { cwd, env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' }, maxBuffer: 64 * 1024 * 1024 });
+    const running = execFileAsync(command, args, { cwd, env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' }, maxBuffer: 64 * 1024 * 1024 });
+    if (input !== undefined) {
+      running.child.stdin?.end(input);
+    }
+    await running;
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
     throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${`${stdout}\n${stderr}`.trim().slice(-4000)}`, { cause: error });
@@ -166,6 +178,9 @@ function forgeTemplate(template: string, mainSource: string, builtMain: string, 
   };
 }
 
+/** How our TypeScript projects are type-checked. */
+const TSC = ['npx', 'tsc', '--noEmit'];
+
 /** One of our TypeScript projects: its source already holds the drop-in; `tsc` checks and builds it. */
 function ownTypeScriptProject(name: string, project: string): Shape {
   return {
@@ -173,7 +188,7 @@ function ownTypeScriptProject(name: string, project: string): Shape {
     forge: false,
     mainSource: 'src/main.ts',
     builtMain: 'dist/main.js',
-    typecheck: ['npx', 'tsc', '--noEmit'],
+    typecheck: TSC,
     scaffold: ownProject(project),
     installs: (context) => [['install', '--no-audit', '--no-fund'], install(context)],
     dropIn: () => undefined,
@@ -181,10 +196,13 @@ function ownTypeScriptProject(name: string, project: string): Shape {
   };
 }
 
-/** Every shape of the matrix. */
-export const SHAPES: Shape[] = [
-  {
-    name: 'electron-vite (create-electron vanilla-ts)',
+/**
+ * A project from electron-vite's vanilla-ts template, moved to the current Electron (it pins 39,
+ * out of support and outside the package's peer range) and then by `moves` (npm commands).
+ */
+function electronViteTemplate(name: string, moves: string[][]): Shape {
+  return {
+    name,
     forge: false,
     mainSource: 'src/main/index.ts',
     builtMain: 'out/main/index.js',
@@ -192,13 +210,65 @@ export const SHAPES: Shape[] = [
     async scaffold(dir) {
       await run('npx', ['--yes', TEMPLATES.electronVite, path.basename(dir), '--template', 'vanilla-ts', '--skip'], path.dirname(dir));
     },
-    // The template pins Electron 39, out of support and outside the package's peer range: move to the current one first.
-    installs: (context) => [['install', '--no-audit', '--no-fund', '--save-dev', ELECTRON], install(context)],
+    installs: (context) => [['install', '--no-audit', '--no-fund', '--save-dev', ELECTRON], ...moves, install(context)],
     dropIn(dir) {
       dropIntoTemplate(dir, 'src/main/index.ts', "import { app, shell, BrowserWindow, ipcMain } from 'electron'", 'app.whenReady().then(', 'Promise.all([app.whenReady(), instance]).then(');
     },
     build: () => ['npx', 'electron-vite', 'build'],
+  };
+}
+
+/** The keys that pick the Vanilla template in `create-electron-vite`'s prompt (Vue, React, Vanilla), which has no flag. */
+const VANILLA = '\x1b[B\x1b[B\r';
+
+/**
+ * A project from `create-electron-vite`'s Vanilla (TypeScript) template: vite-plugin-electron
+ * builds its main as an ES module (the template is `"type": "module"`), with every dependency
+ * bundled unless made external, so koffi is made external in the plugin's main build.
+ */
+const createElectronVite: Shape = {
+  name: 'create-electron-vite (Vanilla, vite-plugin-electron, ESM main)',
+  forge: false,
+  mainSource: 'electron/main.ts',
+  builtMain: 'dist-electron/main.js',
+  // The template's own `tsc` (the first step of its build) fails before any edit of ours: its main declares `require` and never reads it.
+  typecheck: ['npx', 'tsc', '--noUnusedLocals', 'false'],
+  scaffold: (dir) => run('npx', ['--yes', TEMPLATES.createElectronVite, path.basename(dir)], path.dirname(dir), VANILLA),
+  // The template pins Electron 30, out of support and outside the package's peer range: move to the current one first.
+  installs: (context) => [['install', '--no-audit', '--no-fund', '--save-dev', ELECTRON], install(context)],
+  dropIn(dir) {
+    dropIntoTemplate(dir, 'electron/main.ts', "import { app, BrowserWindow } from 'electron'", 'app.whenReady().then(createWindow)', 'Promise.all([app.whenReady(), instance]).then(createWindow)');
+    edit(dir, 'vite.config.ts', "entry: 'electron/main.ts',", "entry: 'electron/main.ts',\n        vite: { build: { rollupOptions: { external: ['koffi'] } } },");
   },
+  build: () => ['npx', 'vite', 'build'],
+};
+
+/**
+ * One of our projects with an ES module main built by a bundler through its own `build` script
+ * (where the bundler's koffi-external line is); its source already holds the drop-in.
+ */
+function ownBundledProject(name: string, project: string, mainSource: string, typecheck: Shape['typecheck']): Shape {
+  return {
+    name,
+    forge: false,
+    mainSource,
+    builtMain: 'dist/main.js',
+    typecheck,
+    scaffold: ownProject(project),
+    installs: (context) => [['install', '--no-audit', '--no-fund'], install(context)],
+    dropIn: () => undefined,
+    build: () => ['npm', 'run', 'build'],
+  };
+}
+
+/** Every shape of the matrix. */
+export const SHAPES: Shape[] = [
+  electronViteTemplate('electron-vite (create-electron vanilla-ts)', []),
+  electronViteTemplate('electron-vite 6, ESM main (create-electron vanilla-ts, "type": "module")', [
+    ['install', '--no-audit', '--no-fund', '--save-dev', TEMPLATES.electronViteCurrent],
+    ['pkg', 'set', 'type=module'],
+  ]),
+  createElectronVite,
   forgeTemplate('vite-typescript', 'src/main.ts', '.vite/build/main.js', {
     skipped: 'the template pins TypeScript 4.5, which cannot read @types/node 24, and has no type-check step',
   }, (dir) => edit(dir, 'vite.main.config.ts', 'defineConfig({})', "defineConfig({ build: { rollupOptions: { external: ['koffi'] } } })")),
@@ -218,4 +288,8 @@ export const SHAPES: Shape[] = [
     dropIn: () => undefined,
     build: undefined,
   },
+  ownBundledProject('esbuild, ESM bundle (TypeScript, top-level await)', 'esbuild-esm', 'src/main.ts', TSC),
+  ownBundledProject('Rollup 4, ESM bundle (node-resolve, commonjs, plain JavaScript)', 'rollup-esm', 'src/main.js', { skipped: 'no TypeScript' }),
+  ownBundledProject('webpack 5, ESM output (outputModule, ts-loader)', 'webpack-esm', 'src/main.ts', TSC),
+  ownBundledProject('tsup, ESM format (TypeScript)', 'tsup-esm', 'src/main.ts', TSC),
 ];

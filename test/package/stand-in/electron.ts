@@ -140,7 +140,12 @@ const shellStandIn: Pick<Electron.Shell, 'openExternal'> = {
   openExternal: () => Promise.resolve(),
 };
 
+/** electron-vite's template helpers (`@electron-toolkit/utils`) import `session` by name, which an ES module main must find; `setProxy` is what they call on it. */
+const sessionStandIn: { defaultSession: Pick<Electron.Session, 'setProxy'> } = {
+  defaultSession: { setProxy: () => Promise.resolve() },
+};
+
 const app = new StandInApp();
 
-export { app, StandInWindow as BrowserWindow, dialogStandIn as dialog, shellStandIn as shell };
+export { app, StandInWindow as BrowserWindow, dialogStandIn as dialog, sessionStandIn as session, shellStandIn as shell };
 export const ipcMain = new StandInIpcMain();

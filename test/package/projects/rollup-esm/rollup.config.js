@@ -1,0 +1,9 @@
+import commonjs from '@rollup/plugin-commonjs';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+
+export default {
+  input: 'src/main.js',
+  output: { file: 'dist/main.js', format: 'es' },
+  external: ['electron', 'koffi'],
+  plugins: [nodeResolve({ preferBuiltins: true }), commonjs()],
+};
