@@ -7,8 +7,8 @@
  *
  * Primary: prints `{"role":"primary","pid":…,"endpoint":"…"}` once listening, then one
  * `{"event":"second-instance",…}` line per launch, replying with `--reply` (default null); exits 0
- * after `--hold-ms`, or on SIGINT/SIGTERM. A launch that carries an installer's quit request
- * (`--sole-instance-request=quit`) prints `{"event":"quit-request","pid":…}` and, unless
+ * after `--hold-ms`, or on SIGINT/SIGTERM. A launch whose own arguments (after `--`) start with an
+ * installer's quit request (`--sole-instance-request=quit`) prints `{"event":"quit-request","pid":…}` and, unless
  * `--on-quit ignore`, the primary exits 0. Secondary: prints `{"role":"secondary",…}` and exits 0.
  * A quit request that finds no instance running prints `{"role":"none"}` and exits 0.
  * Exit codes are the package's `ExitCode` policy: 3 the primary did not answer in time (nothing

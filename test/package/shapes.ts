@@ -158,10 +158,10 @@ function ownProject(name: string): (dir: string) => Promise<void> {
 const PROJECTS = path.join(ROOT, 'test', 'package', 'projects');
 
 /**
- * A project from one of Electron Forge's templates: the drop-in in its main, and koffi made
- * external in its bundler's main config (`keepKoffiExternal`), as the README says.
+ * A project from one of Electron Forge's templates with the drop-in in its main: nothing in its
+ * bundler's config changes (koffi is loaded in a way no bundler follows).
  */
-function forgeTemplate(template: string, mainSource: string, builtMain: string, typecheck: Shape['typecheck'], keepKoffiExternal: (dir: string) => void): Shape {
+function forgeTemplate(template: string, mainSource: string, builtMain: string, typecheck: Shape['typecheck']): Shape {
   return {
     name: `Electron Forge, ${template} template`,
     forge: true,
@@ -172,7 +172,6 @@ function forgeTemplate(template: string, mainSource: string, builtMain: string, 
     installs: (context) => [['install', '--no-audit', '--no-fund'], install(context)],
     dropIn(dir) {
       dropIntoTemplate(dir, mainSource, "import { app, BrowserWindow } from 'electron';", "app.on('ready', createWindow);", 'Promise.all([app.whenReady(), instance]).then(createWindow);');
-      keepKoffiExternal(dir);
     },
     build: (dir, context) => [process.execPath, context.forgeDriver, 'build', dir],
   };
@@ -224,7 +223,7 @@ const VANILLA = '\x1b[B\x1b[B\r';
 /**
  * A project from `create-electron-vite`'s Vanilla (TypeScript) template: vite-plugin-electron
  * builds its main as an ES module (the template is `"type": "module"`), with every dependency
- * bundled unless made external, so koffi is made external in the plugin's main build.
+ * bundled unless made external: the package is bundled, koffi is not (no bundler follows its loading).
  */
 const createElectronVite: Shape = {
   name: 'create-electron-vite (Vanilla, vite-plugin-electron, ESM main)',
@@ -238,14 +237,13 @@ const createElectronVite: Shape = {
   installs: (context) => [['install', '--no-audit', '--no-fund', '--save-dev', ELECTRON], install(context)],
   dropIn(dir) {
     dropIntoTemplate(dir, 'electron/main.ts', "import { app, BrowserWindow } from 'electron'", 'app.whenReady().then(createWindow)', 'Promise.all([app.whenReady(), instance]).then(createWindow)');
-    edit(dir, 'vite.config.ts', "entry: 'electron/main.ts',", "entry: 'electron/main.ts',\n        vite: { build: { rollupOptions: { external: ['koffi'] } } },");
   },
   build: () => ['npx', 'vite', 'build'],
 };
 
 /**
  * One of our projects with an ES module main built by a bundler through its own `build` script
- * (where the bundler's koffi-external line is); its source already holds the drop-in.
+ * (with no koffi-external line: none is needed); its source already holds the drop-in.
  */
 function ownBundledProject(name: string, project: string, mainSource: string, typecheck: Shape['typecheck']): Shape {
   return {
@@ -271,10 +269,10 @@ export const SHAPES: Shape[] = [
   createElectronVite,
   forgeTemplate('vite-typescript', 'src/main.ts', '.vite/build/main.js', {
     skipped: 'the template pins TypeScript 4.5, which cannot read @types/node 24, and has no type-check step',
-  }, (dir) => edit(dir, 'vite.main.config.ts', 'defineConfig({})', "defineConfig({ build: { rollupOptions: { external: ['koffi'] } } })")),
+  }),
   forgeTemplate('webpack-typescript', 'src/index.ts', '.webpack/main/index.js', {
     skipped: 'type-checked by its own build (fork-ts-checker-webpack-plugin)',
-  }, (dir) => edit(dir, 'webpack.main.config.ts', "entry: './src/index.ts',", "entry: './src/index.ts',\n  externals: { koffi: 'commonjs koffi' },")),
+  }),
   ownTypeScriptProject('TypeScript, CommonJS (module commonjs, strict)', 'ts-cjs'),
   ownTypeScriptProject('ESM main ("type": "module", nodenext)', 'esm'),
   {

@@ -4,6 +4,6 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 export default {
   input: 'src/main.js',
   output: { file: 'dist/main.js', format: 'es' },
-  external: ['electron', 'koffi'],
+  external: ['electron'],
   plugins: [nodeResolve({ preferBuiltins: true }), commonjs()],
 };

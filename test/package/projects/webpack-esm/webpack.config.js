@@ -8,7 +8,6 @@ export default {
     rules: [{ test: /\.ts$/, use: 'ts-loader', exclude: /node_modules/ }],
   },
   resolve: { extensions: ['.ts', '.js'] },
-  externals: { koffi: 'commonjs koffi' },
   experiments: { outputModule: true },
   output: { module: true, filename: 'main.js', path: path.resolve(import.meta.dirname, 'dist') },
 };
