@@ -181,8 +181,8 @@ export abstract class LineProcess {
    * Resolves with the first traced event (a `{"trace":…}` line of a process run with
    * `SOLE_INSTANCE_TRACE=1`) named `event` that matches `detail`.
    */
-  traced(event: string, detail: Line = {}): Promise<Line> {
-    return this.waitForLine((line) => line.trace === event && Object.entries(detail).every(([key, value]) => line[key] === value));
+  traced(event: string, detail: Line = {}, count = 1): Promise<Line> {
+    return this.waitForLine((line) => line.trace === event && Object.entries(detail).every(([key, value]) => line[key] === value), count);
   }
 
   /** Sends `signal` to the process and waits for it to exit. */
@@ -205,12 +205,12 @@ export abstract class LineProcess {
     }
   }
 
-  /** Resolves with the first line (past or future) that `matches` (rejects if the process exits first). */
-  async waitForLine(matches: (line: Line) => boolean): Promise<Line> {
-    for (let seen = 0; ; seen += 1) {
+  /** Resolves with the `count`th line (past or future) that `matches` (rejects if the process exits first). */
+  async waitForLine(matches: (line: Line) => boolean, count = 1): Promise<Line> {
+    for (let seen = 0, found = 0; ; seen += 1) {
       const lines = await this.waitForLines(seen + 1);
       const line = lines[seen];
-      if (line && matches(line)) {
+      if (line && matches(line) && (found += 1) === count) {
         return line;
       }
     }
@@ -244,10 +244,12 @@ export class NodeProcess extends LineProcess {
   /**
    * @param args - node arguments (a script and its arguments)
    * @param options - spawn options (cwd, env, uid...)
+   * @param wrapper - a command that runs node (a sandbox: `bwrap … --`), or none
    */
-  constructor(args: string[], options: SpawnOptions = {}) {
+  constructor(args: string[], options: SpawnOptions = {}, wrapper: readonly string[] = []) {
     super();
-    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    const [command = process.execPath, ...prefix] = [...wrapper, process.execPath];
+    this.child = spawn(command, [...(wrapper.length > 0 ? prefix : []), ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString();
     });
@@ -264,11 +266,15 @@ export class HostProcess extends NodeProcess {
    * @param args - host arguments
    * @param options - spawn options (cwd, env, uid...)
    * @param script - the host script (a copy elsewhere, for another user)
+   * @param wrapper - a command that runs node (a sandbox), or none
    */
-  constructor(args: string[], options: SpawnOptions = {}, script = HOST) {
-    super([script, ...args], options);
+  constructor(args: string[], options: SpawnOptions = {}, script = HOST, wrapper: readonly string[] = []) {
+    super([script, ...args], options, wrapper);
   }
 }
+
+/** bubblewrap around a process that sees everything as it is but the network: a namespace of its own (`unshare -n`, a sandbox without network). */
+export const OTHER_NETWORK: readonly string[] = ['bwrap', '--dev-bind', '/', '/', '--unshare-net', '--die-with-parent', '--'];
 
 /** Starts a host that must become the primary; resolves once it listens. */
 export async function startPrimary(id: string, extra: string[] = [], options: SpawnOptions = {}, script = HOST): Promise<HostProcess> {

@@ -44,6 +44,8 @@ export interface Places {
   stateDir: string;
   /** Linux: the abstract socket name (without its leading NUL) a live primary holds; `null` elsewhere. */
   beacon: string | null;
+  /** Linux/macOS: the keys the presence semaphore may have, in the order tried; none on Windows. */
+  semaphoreKeys: readonly number[];
   /** Windows: the mutex every running instance of this installation holds; `null` elsewhere. */
   installation: string | null;
   /** Windows: what an installer that gave up leaves for the app to log (see {@link installerNotesName}); `null` elsewhere. */
@@ -175,6 +177,7 @@ function win32Places(appId: string, scope: Scope, context: PlaceContext): Places
     lock: win32MutexName(appId, scope, context.user),
     stateDir: context.stateDir,
     beacon: null,
+    semaphoreKeys: [],
     installation: context.installFolderHash === null ? null : win32InstallationMutexName(appId, context.installFolderHash),
     installerNotes: path.win32.join(context.stateDir, installerNotesName(appId)),
   };
@@ -190,9 +193,18 @@ function posixPlaces(appId: string, context: PlaceContext): Places {
     lock: path.posix.join(context.stateDir, `${stem}.lock`),
     stateDir: context.stateDir,
     beacon: context.platform === 'linux' ? `${snapPrefix}sole-instance/${context.user}/${digest(stem)}` : null,
+    semaphoreKeys: semaphoreKeys(`${context.user}/${stem}`),
     installation: null,
     installerNotes: null,
   };
+}
+
+/** Keys a presence semaphore may take, tried in order: another user can take some, not all. */
+const SEMAPHORE_KEYS = 8;
+
+/** The System V keys of one user's instance: positive 31-bit numbers (0 is `IPC_PRIVATE`). */
+function semaphoreKeys(name: string): number[] {
+  return Array.from({ length: SEMAPHORE_KEYS }, (_, index) => Number.parseInt(digest(`sole-instance/${name}/${index}`).slice(0, 8), 16) % 0x7fffffff || 1);
 }
 
 /**

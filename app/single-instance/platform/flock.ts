@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { LockError, errnoCode } from '../errors.js';
-import { type KoffiModule, loadKoffi } from './koffi.js';
+import { type KoffiModule, loadKoffi, loadLibc } from './koffi.js';
 import type { KernelLock } from './types.js';
 
 const LOCK_EX = 2;
@@ -33,9 +33,8 @@ export class FlockLock implements KernelLock {
    * @param path - the lock file (created `0600` if missing)
    */
   static async open(path: string): Promise<FlockLock> {
-    const koffi = await loadKoffi();
-    const libc = koffi.load(process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6');
-    return new FlockLock(koffi, libc.func('int flock(int fd, int operation)') as Flock, path);
+    const libc = await loadLibc();
+    return new FlockLock(await loadKoffi(), libc.func('int flock(int fd, int operation)') as Flock, path);
   }
 
   tryAcquire(): boolean {

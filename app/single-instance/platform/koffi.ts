@@ -42,3 +42,11 @@ async function importKoffi(): Promise<KoffiModule> {
     );
   }
 }
+
+/** The C library, where the POSIX backends' calls live. */
+export async function loadLibc(): Promise<ReturnType<KoffiModule['load']>> {
+  libc ??= (await loadKoffi()).load(process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6');
+  return libc;
+}
+
+let libc: ReturnType<KoffiModule['load']> | undefined;

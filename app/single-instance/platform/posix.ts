@@ -11,9 +11,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EndpointError, errnoCode } from '../errors.js';
 import { derivePlaces, socketPathIn, stateDirFor } from '../names.js';
+import type { Logger } from '../logger.js';
+import type { Places } from '../names.js';
+import type { Trace } from '../trace.js';
 import { beaconHeldByUs, holdBeacon } from './beacon.js';
 import { FlockLock } from './flock.js';
-import type { Endpoint, Platform } from './types.js';
+import { holdSemaphore, semaphoreRaised } from './semaphore.js';
+import type { Endpoint, Held, Platform } from './types.js';
 
 const uid = process.getuid?.() ?? 0;
 
@@ -151,6 +155,26 @@ function verifyStateDir(dir: string, stat: fs.Stats): void {
   }
 }
 
+/**
+ * Holds what shows that this primary lives, whatever is deleted: the presence semaphore and, on
+ * Linux, the beacon. Either may be refused (a sandbox without System V IPC, a name another user
+ * took); the other still protects the primary, and the reason is logged.
+ */
+async function holdPresence(places: Places, logger: Logger, trace: Trace): Promise<Held | undefined> {
+  const beacon = places.beacon === null ? undefined : await holdBeacon(places.beacon, logger, trace);
+  const semaphore = await holdSemaphore(places.semaphoreKeys);
+  if (!semaphore) {
+    logger.warn('cannot raise the presence semaphore (System V IPC refused, or every key taken by another user): if this app\'s files are deleted while it runs, a launch from another network namespace could start a second instance');
+    trace({ event: 'degraded', what: 'semaphore' });
+  }
+  return {
+    close: () => {
+      beacon?.close();
+      semaphore?.close();
+    },
+  };
+}
+
 /** The Linux/macOS platform. */
 export const posix: Platform = {
   owner: uid,
@@ -163,7 +187,7 @@ export const posix: Platform = {
   prepareStateDir: (places) => prepareStateDir(places.stateDir),
   createLock: (places) => FlockLock.open(places.lock),
   createEndpoint,
-  holdPresence: (places, logger, trace) => (places.beacon ? holdBeacon(places.beacon, logger, trace) : Promise.resolve(undefined)),
-  rivalAlive: (places) => (places.beacon === null ? Promise.resolve(false) : beaconHeldByUs(places.beacon)),
+  holdPresence,
+  rivalAlive: async (places) => (places.beacon !== null && (await beaconHeldByUs(places.beacon))) || semaphoreRaised(places.semaphoreKeys),
   allowForeground: () => false,
 };
