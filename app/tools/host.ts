@@ -5,7 +5,8 @@
  *   node dist/host.js --id <appId> [--scope session|user] [--data <json>] [--reply <json>]
  *                     [--timeout-ms <n>] [--hold-ms <n>] [--on-quit quit|ignore] [--] [args...]
  *
- * Primary: prints `{"role":"primary","pid":…,"endpoint":"…"}` once listening, then one
+ * Primary: prints `{"role":"primary","pid":…,"endpoint":"…"}` once listening with its SIGINT/SIGTERM
+ * handlers installed (a signal sent on seeing the line is handled), then one
  * `{"event":"second-instance",…}` line per launch, replying with `--reply` (default null); exits 0
  * after `--hold-ms`, or on SIGINT/SIGTERM. A launch that carries an installer's quit request
  * (`--sole-instance-request=quit`) prints `{"event":"quit-request","pid":…}` and, unless
@@ -99,8 +100,8 @@ const stderrLogger: Logger = {
   error: (...params) => console.error('[error]', ...params),
 };
 
+/** Serves launches as the primary; announces itself once its handlers are installed, so that a signal sent on seeing the line is handled. */
 function serve(primary: PrimaryInstance, args: HostArgs): void {
-  print({ role: 'primary', pid: process.pid, endpoint: primary.endpoint });
   let hold: NodeJS.Timeout | undefined;
   const stop = (): void => {
     clearTimeout(hold);
@@ -122,6 +123,7 @@ function serve(primary: PrimaryInstance, args: HostArgs): void {
   if (args.holdMs !== undefined) {
     hold = setTimeout(stop, args.holdMs);
   }
+  print({ role: 'primary', pid: process.pid, endpoint: primary.endpoint });
 }
 
 async function main(): Promise<void> {
