@@ -18,6 +18,7 @@ export const FIXTURE = path.join(__dirname, 'fixtures', 'fixture.js');
 /** A `--require` hook that reports on stderr whether koffi was loaded (test/fixtures/report-koffi.ts). */
 export const REPORT_KOFFI = path.join(__dirname, 'fixtures', 'report-koffi.js');
 export { KOFFI_LOADED } from './fixtures/koffi-marker.js';
+export { BOUNDS } from './harness/bounds.js';
 
 /** A fresh app id, so that suites and cases never share an instance. */
 export function uniqueId(label = 'app'): string {
@@ -92,14 +93,38 @@ export function testUser(name: 'sole-a' | 'sole-b'): TestUser | undefined {
   return uid && gid && home ? { name, uid: Number(uid), gid: Number(gid), home } : undefined;
 }
 
-/** Why tests that need the test users cannot run here, or `undefined` when they can; CI must have them. */
-export function testUsersMissing(): string | undefined {
-  const missing = (['sole-a', 'sole-b'] as const).find((name) => !testUser(name));
-  const reason = missing && (process.getuid?.() === 0 ? `user ${missing} does not exist (.ci/run creates it)` : 'needs root to run processes as the test users');
-  if (reason && process.env.CI) {
-    throw new Error(`the suites with real users must run in CI: ${reason}`);
-  }
-  return reason;
+/** Something a suite needs that a machine may lack: whether this one has it, and what a skip says when not. */
+export interface Need {
+  met: boolean;
+  /** What is missing and how to get it. */
+  missing: string;
+}
+
+/**
+ * A file a suite needs (a tool, a prepared cache).
+ * @param file - its path
+ * @param fix - how to get it
+ */
+export function needFile(file: string, fix: string): Need {
+  return { met: fs.existsSync(file), missing: `${file} is missing: ${fix}` };
+}
+
+/** What running processes as the test users needs: root, and both users (.ci/run creates them). */
+export function needTestUsers(): Need[] {
+  const root: Need = { met: process.getuid?.() === 0, missing: 'needs root to run processes as the test users' };
+  const users = (['sole-a', 'sole-b'] as const).map((name): Need => ({ met: testUser(name) !== undefined, missing: `user ${name} does not exist (.ci/run creates it)` }));
+  return [root, ...users];
+}
+
+/**
+ * The `skip` option of every suite that needs what a machine may lack: `undefined` when each
+ * need is met, else what the first unmet one says. The runner (test/harness/run.ts) lists every
+ * skip with its reason when `npm test` ends, and under CI, where .ci/run provides everything,
+ * fails the run on any.
+ * @param needs - what the suite needs
+ */
+export function skipUnless(...needs: Need[]): string | undefined {
+  return needs.find((need) => !need.met)?.missing;
 }
 
 /**

@@ -23,7 +23,7 @@ import { type ClaimOptions, type Settings, resolveOptions } from './options.js';
 import { forwardedEnv } from './own-launch.js';
 import { currentPlatform } from './platform/index.js';
 import { type PrimaryInstance, becomePrimary } from './primary.js';
-import { readRecord } from './record.js';
+import { type PrimaryRecord, readRecord } from './record.js';
 
 export type { PrimaryInstance } from './primary.js';
 
@@ -121,7 +121,7 @@ function handOffAttempt(places: Places, settings: Settings, deadline: number): (
   const { logger } = settings;
   const handover: Handover = { argv: settings.argv, cwd: settings.cwd, data: settings.data, pid: process.pid, env: forwardedEnv(settings.forwardEnv), request: settings.request };
   return () => {
-    const record = readRecord(places.record, currentPlatform.owner);
+    const record = publishedRecord(places);
     if (!record) {
       return Promise.resolve({ kind: 'absent', reason: 'no primary has published a record' });
     }
@@ -152,9 +152,20 @@ function describe(outcome: HandOffOutcome): string {
   }
 }
 
+/** The running primary's record: where this launch would publish it, or where another choice put it. */
+function publishedRecord(places: Places): PrimaryRecord | undefined {
+  for (const file of [places.record, ...places.otherRecords]) {
+    const record = readRecord(file, currentPlatform.owner);
+    if (record) {
+      return record;
+    }
+  }
+  return undefined;
+}
+
 /** What the user is told a launch waited for, naming the primary where its record does. */
 function stalled(places: Places): string {
-  const pid = readRecord(places.record, currentPlatform.owner)?.pid;
+  const pid = publishedRecord(places)?.pid;
   return pid === undefined ? 'the lock is held, but no primary has published where it listens' : `pid ${pid} holds the lock but did not take the launch`;
 }
 

@@ -11,8 +11,8 @@ import { performance } from 'node:perf_hooks';
 import * as lockfile from 'proper-lockfile';
 import { claim } from 'sole-instance';
 import { currentPlatform } from '../../app/single-instance/platform/index.js';
-import { FIXTURE, NodeProcess, ROOT, isolatedTmp, startPrimary, uniqueId } from '../helpers.js';
-import { harnessMissing, stageBuild, stopWineServer, wineHost, wineNode } from '../wine/harness.js';
+import { FIXTURE, NodeProcess, ROOT, isolatedTmp, skipUnless, startPrimary, uniqueId } from '../helpers.js';
+import { stageBuild, stopWineServer, wineHost, wineNeeds, wineNode } from '../wine/harness.js';
 import { type Run, bareNode, bareStorm, host, median, quantile, storm, timeNode } from './measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -230,7 +230,7 @@ async function properLockfile(): Promise<void> {
 
 /** The same two figures under Wine, labelled as Wine figures (not Windows timings). */
 async function wine(): Promise<void> {
-  const missing = harnessMissing();
+  const missing = skipUnless(...wineNeeds());
   if (missing) {
     results.wine = { skipped: missing };
     row('Wine figures', `skipped: ${missing}`, '', '');

@@ -23,12 +23,14 @@ import {
   placesOf,
   readableCopy,
   tempDir,
+  needFile,
+  needTestUsers,
+  skipUnless,
   testUser,
-  testUsersMissing,
   uniqueId,
 } from '../helpers.js';
 
-const missing = testUsersMissing();
+const missing = skipUnless(...needTestUsers(), needFile('/usr/bin/bwrap', '.ci/run installs Debian\'s bubblewrap'));
 let ana: TestUser;
 let bob: TestUser;
 let copy: ReadableCopy;

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { installerIncludePath } from 'sole-instance/builder';
-import { ROOT, tempDir } from '../helpers.js';
+import { BOUNDS, ROOT, needFile, skipUnless, tempDir } from '../helpers.js';
 import { runElectronBuilder, standInElectron } from './electron-builder.js';
 
 const TEMPLATES = path.join(ROOT, 'node_modules', 'app-builder-lib', 'templates', 'nsis');
@@ -67,13 +67,9 @@ function toolchain(): Record<string, string> {
   };
 }
 
-/** Why these builds cannot run here, or `undefined`. */
-function toolsMissing(): string | undefined {
-  const missing = [MINGW, SEVEN_ZIP, MAKENSIS].find((tool) => !fs.existsSync(tool));
-  return missing && `${missing} is missing: .ci/run installs it`;
-}
+const TOOLS = [MINGW, SEVEN_ZIP, MAKENSIS].map((tool) => needFile(tool, '.ci/run installs it'));
 
-describe("electron-builder's NSIS installers with the generated include", { skip: toolsMissing() }, () => {
+describe("electron-builder's NSIS installers with the generated include", { skip: skipUnless(...TOOLS) }, () => {
   let env: Record<string, string> = {};
   let electron = '';
   before(() => {
@@ -99,13 +95,13 @@ describe("electron-builder's NSIS installers with the generated include", { skip
     ["a product name with quotes, %, & and non-Latin letters", ["-c.productName=Ana's Nötes 100% & 日本"]],
   ];
   for (const [shape, config] of shapes) {
-    it(`${shape}: installer and uninstaller compile, warnings as errors`, async () => {
+    it(`${shape}: installer and uninstaller compile, warnings as errors`, { timeout: BOUNDS.build }, async () => {
       const installer = await build('shape', ['--x64', ...(config.length === 0 ? ['--arm64'] : []), ...config]);
       assert.equal(fs.readFileSync(installer).subarray(0, 2).toString(), 'MZ', 'a Windows program');
     });
   }
 
-  it('the generated check is really compiled in: a quit command it cannot compile fails the build inside its macro', async () => {
+  it('the generated check is really compiled in: a quit command it cannot compile fails the build inside its macro', { timeout: BOUNDS.build }, async () => {
     const custom = path.join(tempDir('custom-include'), 'installer.nsh');
     fs.writeFileSync(custom, `!define SI_QUIT_COMMAND 'one two three'\n!include "${installerIncludePath(ROOT)}"\n`);
     await assert.rejects(build('broken', ['--x64', `-c.nsis.include=${custom}`]), (error: { stdout: string; stderr: string }) => {
@@ -114,7 +110,7 @@ describe("electron-builder's NSIS installers with the generated include", { skip
     });
   });
 
-  it('an nsis.include of the app\'s own that leaves the check out stops the real build', async () => {
+  it('an nsis.include of the app\'s own that leaves the check out stops the real build', { timeout: BOUNDS.build }, async () => {
     const custom = path.join(tempDir('custom-include'), 'installer.nsh');
     fs.writeFileSync(custom, '!macro customInstall\n!macroend\n');
     await assert.rejects(build('replaced', ['--x64', `-c.nsis.include=${custom}`]), (error: { stdout: string; stderr: string }) => {

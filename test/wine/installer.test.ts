@@ -13,8 +13,8 @@ import { win32InstallationMutexName, win32MutexName } from 'sole-instance';
 import { nsisEscapeString } from 'app-builder-lib/out/targets/nsis/nsisScriptGenerator.js';
 import { sanitizeFileName } from 'builder-util/out/filename.js';
 import { renderInstallerInclude } from 'sole-instance/builder';
-import { ROOT } from '../helpers.js';
-import { type Display, NODE_EXE, RUN_DIR, WineProcess, harnessMissing, runWineFixture, stageBuild, startDisplay, stopWineServer, unixPathOf, wineFixture, wineHost, windowsPath } from './harness.js';
+import { ROOT, skipUnless } from '../helpers.js';
+import { type Display, NODE_EXE, RUN_DIR, WineProcess, runWineFixture, stageBuild, startDisplay, stopWineServer, unixPathOf, wineFixture, wineHost, wineNeeds, windowsPath } from './harness.js';
 
 const OUT = path.join(ROOT, '.cache', 'installer-test');
 const MAKENSIS = '/usr/bin/makensis';
@@ -125,7 +125,7 @@ describe('the generated installer include', () => {
   });
 });
 
-describe('the installer under Wine, against a running app', { skip: harnessMissing() }, () => {
+describe('the installer under Wine, against a running app', { skip: skipUnless(...wineNeeds()) }, () => {
   const host = path.join(RUN_DIR, 'dist', 'host.js');
   /** A command line as an NSIS string: double-quoted, its quotes and dollars escaped. */
   const hostCommand = (args: string): string =>
