@@ -125,9 +125,14 @@ function handOffAttempt(places: Places, settings: Settings, deadline: number): (
     if (!record) {
       return Promise.resolve({ kind: 'absent', reason: 'no primary has published a record' });
     }
+    if (!currentPlatform.trustsEndpoint(record.endpoint)) {
+      return Promise.resolve({ kind: 'absent', reason: `the endpoint ${record.endpoint} is not in a directory of this user's alone` });
+    }
     return handOff({
       endpoint: record.endpoint,
+      proof: currentPlatform.privateEndpoints ? 'token' : 'challenge',
       secret: record.secret,
+      primaryPid: record.pid,
       handover,
       maxMessageBytes: settings.maxMessageBytes,
       deadline,

@@ -78,6 +78,18 @@ export class PrimaryNotRespondingError extends SingleInstanceError {
         'It may be hung: close it (or end it in the task manager) and launch again.',
     );
   }
+
+  /**
+   * The primary held the launch for a handler that never came.
+   * @param primaryPid - its process id
+   * @param waitedMs - how long the launch waited for the handler
+   */
+  static held(primaryPid: number, waitedMs: number): PrimaryNotRespondingError {
+    return new PrimaryNotRespondingError(
+      `the running instance (pid ${primaryPid}) held the launch, but its window or handler did not take it within ${waitedMs} ms; ` +
+        'the launch was not delivered. Launch again once the app has started, or close it if it never shows its window.',
+    );
+  }
 }
 
 /** A message is larger than the agreed cap. */

@@ -4,7 +4,6 @@
  * tested on Linux and the installer generator uses the same code. Endpoints are not derived:
  * each primary makes an unpredictable one and publishes it in its record.
  */
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { InvalidOptionsError } from './errors.js';
 
@@ -234,6 +233,26 @@ function fitted(text: string, max: number): string {
   return `${text.slice(0, max - hash.length - 1)}-${hash}`;
 }
 
+/**
+ * A 128-bit hash of `text` as 32 hex digits: four multiplicative lanes over its UTF-8 bytes, then
+ * cross-mixed and finished with murmur3's avalanche. Stable names from any text, not a secret
+ * (every name derived here is predictable by design); it keeps Node's crypto off a launch's path.
+ */
 function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+  const lanes = [0x9e3779b1, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f];
+  const primes = [0x01000193, 0x5bd1e995, 0x1b873593, 0xcc9e2d51];
+  for (const byte of Buffer.from(text, 'utf8')) {
+    for (let lane = 0; lane < 4; lane += 1) {
+      lanes[lane] = Math.imul((lanes[lane] ?? 0) ^ byte, primes[lane] ?? 1);
+    }
+  }
+  return lanes.map((value, lane) => avalanche(value ^ Math.imul(lanes[(lane + 1) % 4] ?? 0, 0x9e3779b1) ^ text.length).toString(16).padStart(8, '0')).join('');
+}
+
+/** murmur3's 32-bit finaliser: every input bit flips each output bit with probability ½. */
+function avalanche(value: number): number {
+  let h = value >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }

@@ -11,7 +11,7 @@ import { listen } from './ipc/server.js';
 import type { JsonValue } from './json.js';
 import { Keeper, type Published } from './keeper.js';
 import type { Launch, LaunchHandler } from './launch.js';
-import { LaunchQueue } from './launch-queue.js';
+import { LaunchQueue, type Take } from './launch-queue.js';
 import type { Places } from './names.js';
 import type { Settings } from './options.js';
 import { type Held, type KernelLock, currentPlatform } from './platform/index.js';
@@ -54,12 +54,12 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
   const launches = settings.queue;
   const quitRequests = new LaunchQueue();
   const secret = newSecret();
-  const receive = (handover: Handover): Promise<JsonValue> => {
+  const receive = (handover: Handover, take: Take): Promise<JsonValue> => {
     const queue = handover.request === 'quit' ? quitRequests : launches;
-    const queued = queue.size > 0;
+    const queued = !queue.ready;
     logger.info(`second instance ${handover.pid} handed over ${handover.argv.length} arguments${handover.request ? ` (${handover.request} request)` : ''}${queued ? ' (queued)' : ''}`);
     trace({ event: 'received', pid: handover.pid, request: handover.request, queued });
-    return queue.deliver(launchOf(handover, settings.scheme));
+    return queue.deliver(launchOf(handover, settings.scheme), take);
   };
   const undo: (() => unknown)[] = [() => lock.release()];
   let published: Published;
@@ -68,7 +68,7 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
   try {
     const endpoint = currentPlatform.createEndpoint();
     undo.push(() => endpoint.remove());
-    const server = await listen({ ...settings, endpoint: endpoint.path, secret, onLaunch: receive });
+    const server = await listen({ ...settings, endpoint: endpoint.path, secret, proof: currentPlatform.privateEndpoints ? 'token' : 'challenge', onLaunch: receive });
     undo.push(() => server.close());
     presence = await currentPlatform.holdPresence(places, logger, trace);
     undo.push(() => presence?.close());

@@ -4,9 +4,9 @@
  * user's state directory, readable by the user only, and is replaced atomically, so a launch
  * reads either a whole record or none.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { EndpointError } from './errors.js';
+import { randomBytes } from './random.js';
 
 /** What a running primary publishes. */
 export interface PrimaryRecord {

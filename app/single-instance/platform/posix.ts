@@ -234,6 +234,11 @@ async function holdPresence(places: Places, logger: Logger, trace: Trace): Promi
 /** The Linux/macOS platform. */
 export const posix: Platform = {
   owner: uid,
+  privateEndpoints: true,
+  trustsEndpoint: (endpoint) => {
+    const stat = fs.lstatSync(path.dirname(endpoint), { throwIfNoEntry: false });
+    return isOurs(stat) && (stat.mode & 0o077) === 0;
+  },
   places(appId, scope) {
     const dir = stateDir();
     const host = process.platform === 'linux' ? machineId() : '';
