@@ -268,6 +268,28 @@ export function errorFromWire(code: string, detail: string): SingleInstanceError
   return ErrorClass ? new ErrorClass(detail) : new ProtocolError(`the running instance refused the launch with ${code}: ${detail}`);
 }
 
+/** What the user can do about the OS errors a launch meets in the field. */
+const OS_REMEDIES: Record<string, string> = {
+  EMFILE: 'this process has too many open files: raise its limit (ulimit -n), or close what holds them',
+  ENFILE: 'the system has too many open files: close some programs, or raise fs.file-max',
+  ENOSPC: 'the device is full: free some space',
+  EDQUOT: "the user's disk quota is used up: free some space",
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
+/**
+ * An OS error as a message says it: what failed, and what to do where something can be done.
+ * @param error - a Node system error (or anything caught)
+ */
+export function describeOsError(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const code = errnoCode(error) ?? (/too many open files/i.test(text) ? 'EMFILE' : undefined);
+  const remedy = code === undefined ? undefined : OS_REMEDIES[code];
+  return remedy ? `${text} (${remedy})` : text;
+}
+
 /**
  * The `code` (`ENOENT`, `EACCES`...) of a Node system error, if it is one.
  * @param error - anything caught

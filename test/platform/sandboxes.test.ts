@@ -176,3 +176,31 @@ describe('an app run from a new path on every launch (AppImage mounts, portable 
     await assertHandedTo(outcome, host);
   });
 });
+
+describe('resources used up', { skip: missing, timeout: 60_000 }, () => {
+  it('a full /tmp (a tmpfs with no inode left) where the endpoint goes: the launch exits 1 naming the cause, and lets go of everything: once there is room, the next one is the primary', async () => {
+    const full = tempDir('full-tmp', 0o1777);
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,nr_inodes=64,mode=1777', 'tmpfs', full]).status, 0, 'mounted a small tmpfs');
+    try {
+      const id = uniqueId('full-tmp');
+      // Inside the sandbox (once bubblewrap has made its mount points), /tmp is filled until no inode is left.
+      const script = 'i=0; while touch /tmp/fill-$i 2>/dev/null; do i=$((i+1)); done; "$@"; echo "{\\"exit\\":$?}"; rm -f /tmp/fill-*; "$@"; echo "{\\"exit\\":$?}"';
+      const wrapper = ['bwrap', '--dev-bind', '/', '/', '--bind', full, '/tmp', '--ro-bind', needed.build, needed.build, '--die-with-parent', '--', 'sh', '-c', script, 'sh'];
+      const outcome = await finished(new HostProcess(['--id', id, '--hold-ms', '0'], { ...asUser(ana), cwd: '/' }, copy.host, wrapper));
+      assert.equal(outcome.code, 0, outcome.stderr);
+      assert.deepEqual(outcome.lines.map((line) => line.exit ?? line.role), [1, 'primary', 0], outcome.stderr);
+      assert.match(outcome.stderr, /no folder takes this app's endpoint .*\/tmp: .*ENOSPC.*the device is full: free some space/);
+    } finally {
+      spawnSync('umount', [full]);
+    }
+  });
+
+  it('a launch at its open-file limit (ulimit -n): it exits 1 naming the limit and what to raise, and lets go of everything', async () => {
+    const id = uniqueId('nofile');
+    const limited = await finished(new HostProcess(['--id', id, '--hold-ms', '0'], { ...asUser(ana), cwd: '/' }, copy.host, ['prlimit', '--nofile=24:24', '--']));
+    assert.equal(limited.code, 1, `${JSON.stringify(limited.lines)} ${limited.stderr}`);
+    assert.match(limited.stderr, /too many open files: raise its limit \(ulimit -n\)/);
+    const next = await finished(new HostProcess(['--id', id, '--hold-ms', '0'], { ...asUser(ana), cwd: '/' }, copy.host));
+    assert.equal(next.lines[0]?.role, 'primary', next.stderr);
+  });
+});

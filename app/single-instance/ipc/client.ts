@@ -13,6 +13,7 @@ import {
   NoReplyError,
   PrimaryNotRespondingError,
   ProtocolError,
+  describeOsError,
   errnoCode,
   errorFromWire,
 } from '../errors.js';
@@ -196,7 +197,7 @@ class HandOff {
   private socketError(error: Error): void {
     const code = errnoCode(error) ?? String(error);
     if (!this.connected && !ABSENT_CODES.has(code)) {
-      this.fail(new EndpointError(`cannot connect to ${this.request.endpoint}: ${String(error)}`, { cause: error }));
+      this.fail(new EndpointError(`cannot connect to ${this.request.endpoint}: ${describeOsError(error)}`, { cause: error }));
     } else {
       this.lost(code);
     }

@@ -11,7 +11,7 @@
  */
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { BusyError, EndpointError, EndpointNotOursError, HandlerError, ProtocolError, SingleInstanceError } from '../errors.js';
+import { BusyError, EndpointError, EndpointNotOursError, HandlerError, ProtocolError, SingleInstanceError, describeOsError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import type { Logger } from '../logger.js';
 import type { Refusal, Trace } from '../trace.js';
@@ -178,7 +178,7 @@ function listenOn(endpoint: string, accept: (socket: net.Socket) => void, logger
   const server = net.createServer(accept);
   return new Promise((resolve, reject) => {
     server.once('error', (error) => {
-      reject(new EndpointError(`cannot listen on ${endpoint}: ${String(error)}`, { cause: error }));
+      reject(new EndpointError(`cannot listen on ${endpoint}: ${describeOsError(error)}`, { cause: error }));
     });
     server.listen(endpoint, () => {
       server.removeAllListeners('error');

@@ -7,7 +7,7 @@
  * (someone deleted the file meanwhile) notices, as its descriptor no longer matches the path.
  */
 import * as fs from 'node:fs';
-import { LockError, errnoCode } from '../errors.js';
+import { LockError, describeOsError, errnoCode } from '../errors.js';
 import { type KoffiModule, loadKoffi, loadLibc } from './koffi.js';
 import type { KernelLock } from './types.js';
 
@@ -97,7 +97,7 @@ export class FlockLock implements KernelLock {
       if (errnoCode(error) === 'ENOENT') {
         return null;
       }
-      throw new LockError(`cannot open the lock file ${this.path}: ${String(error)}`, { cause: error });
+      throw new LockError(`cannot open the lock file ${this.path}: ${describeOsError(error)}`, { cause: error });
     }
   }
 

@@ -9,7 +9,7 @@
  * folder (or a packaged app's resources) at run time.
  */
 import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
-import { LockError } from '../errors.js';
+import { LockError, describeOsError } from '../errors.js';
 
 /** The koffi module. */
 export type KoffiModule = typeof Koffi;
@@ -34,10 +34,13 @@ async function importKoffi(): Promise<KoffiModule> {
     return module.default ?? module;
   } catch (error) {
     loading = undefined;
+    const described = describeOsError(error);
+    const missing = described === (error instanceof Error ? error.message : String(error));
     throw new LockError(
-      `koffi, which takes the lock, cannot be loaded (${error instanceof Error ? error.message : String(error)}). ` +
-        'Install it beside sole-instance (npm install koffi) and ship it with the app (electron-builder does for dependencies; ' +
-        'with Forge, use the hook from sole-instance/builder).',
+      `koffi, which takes the lock, cannot be loaded (${described}).` +
+        (missing
+          ? ' Install it beside sole-instance (npm install koffi) and ship it with the app (electron-builder does for dependencies; with Forge, use the hook from sole-instance/builder).'
+          : ''),
       { cause: error },
     );
   }

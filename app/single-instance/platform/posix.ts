@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EndpointError, errnoCode } from '../errors.js';
+import { EndpointError, describeOsError, errnoCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type Places, derivePlaces, socketPathIn } from '../names.js';
 import type { Trace } from '../trace.js';
@@ -154,7 +154,7 @@ function createEndpoint(): Endpoint {
     try {
       dir = fs.mkdtempSync(path.join(base, 'sole-instance-'));
     } catch (error) {
-      problems.push(`${base}: ${errnoCode(error) ?? String(error)}`);
+      problems.push(`${base}: ${describeOsError(error)}`);
       continue;
     }
     const socket = socketPathIn(process.platform, dir);
@@ -185,7 +185,7 @@ function prepareStateDir(dir: string): boolean {
     try {
       created = fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw new EndpointError(`cannot create the state directory ${dir}: ${String(error)}`, { cause: error });
+      throw new EndpointError(`cannot create the state directory ${dir}: ${describeOsError(error)}`, { cause: error });
     }
     const stat = fs.lstatSync(dir, { throwIfNoEntry: false });
     if (stat) {
