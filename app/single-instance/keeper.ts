@@ -13,9 +13,8 @@
  * CPU. The record is published only while the primary holds the lock at its path, so that two
  * processes never take turns rewriting it.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { fs, now, path } from './builtins.js';
+import type { FSWatcher } from 'node:fs';
 import type { LaunchServer } from './ipc/server.js';
 import type { Logger } from './logger.js';
 import type { Places } from './names.js';
@@ -42,7 +41,7 @@ const POLL_MS = 250;
 
 /** Watches a primary's places and restores what disappears. */
 export class Keeper {
-  private readonly watchers = new Map<string, { watcher: fs.FSWatcher; ino: number }>();
+  private readonly watchers = new Map<string, { watcher: FSWatcher; ino: number }>();
   private healing: Promise<void> | undefined;
   private again = false;
   private retry: NodeJS.Timeout | undefined;
@@ -89,7 +88,7 @@ export class Keeper {
       this.again = true;
       return;
     }
-    const wait = this.lastHeal + MIN_HEAL_GAP_MS - performance.now();
+    const wait = this.lastHeal + MIN_HEAL_GAP_MS - now();
     this.healing = (wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve())
       .then(() => this.heal())
       .catch((error: unknown) => {
@@ -106,7 +105,7 @@ export class Keeper {
   }
 
   private async heal(): Promise<void> {
-    this.lastHeal = performance.now();
+    this.lastHeal = now();
     const { places, lock } = this.published;
     if (this.stopped) {
       return;
@@ -199,7 +198,7 @@ export class Keeper {
       return;
     }
     this.unwatch(dir);
-    let watcher: fs.FSWatcher;
+    let watcher: FSWatcher;
     try {
       watcher = fs.watch(dir, { persistent: false }, (_event, name) => this.changed(dir, name));
     } catch (error) {

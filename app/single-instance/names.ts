@@ -4,7 +4,7 @@
  * tested on Linux and the installer generator uses the same code. Endpoints are not derived:
  * each primary makes an unpredictable one and publishes it in its record.
  */
-import * as path from 'node:path';
+import { path } from './builtins.js';
 import { InvalidOptionsError } from './errors.js';
 
 /**
@@ -37,11 +37,6 @@ export interface PlaceContext {
 export interface Places {
   /** The running primary's record: its pid, endpoint and secret, which a launch reads first. */
   record: string;
-  /**
-   * Linux/macOS: the record's place in the other candidate state directories that exist, where a
-   * primary that chose differently (before another user's leftover appeared or went) publishes it.
-   */
-  otherRecords: readonly string[];
   /** Linux/macOS: the file we `flock`. Windows: the mutex name (`Local\...`/`Global\...`). */
   lock: string;
   /** The directory of the record (and on Linux/macOS the lock file). */
@@ -178,7 +173,6 @@ function win32Places(appId: string, scope: Scope, context: PlaceContext): Places
   const stem = fitted(`${appId}${scope === 'session' ? `-${context.session ?? 0}` : '-user'}`, MAX_RECORD_NAME);
   return {
     record: path.win32.join(context.stateDir, `${stem}.json`),
-    otherRecords: [],
     lock: win32MutexName(appId, scope, context.user),
     stateDir: context.stateDir,
     beacon: null,
@@ -195,7 +189,6 @@ function posixPlaces(appId: string, context: PlaceContext): Places {
   const snapPrefix = context.snap ? `snap.${context.snap}.` : '';
   return {
     record: path.posix.join(context.stateDir, `${stem}.json`),
-    otherRecords: [],
     lock: path.posix.join(context.stateDir, `${stem}.lock`),
     stateDir: context.stateDir,
     beacon: context.platform === 'linux' ? `${snapPrefix}sole-instance/${context.user}/${digest(stem)}` : null,

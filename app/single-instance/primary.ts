@@ -68,10 +68,19 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
   try {
     const endpoint = currentPlatform.createEndpoint();
     undo.push(() => endpoint.remove());
-    const server = await listen({ ...settings, endpoint: endpoint.path, secret, proof: currentPlatform.privateEndpoints ? 'token' : 'challenge', onLaunch: receive });
-    undo.push(() => server.close());
-    presence = await currentPlatform.holdPresence(places, logger, trace);
-    undo.push(() => presence?.close());
+    const listening = listen({ ...settings, endpoint: endpoint.path, secret, proof: currentPlatform.privateEndpoints ? 'token' : 'challenge', onLaunch: receive });
+    const holding = currentPlatform.holdPresence(places, logger, trace);
+    // Both are waited for before anything fails, so that the undo below lets go of whatever was taken.
+    const [listened, held] = await Promise.allSettled([listening, holding]);
+    if (listened.status === 'fulfilled') {
+      undo.push(() => listened.value.close());
+    }
+    if (held.status === 'fulfilled') {
+      presence = held.value;
+      undo.push(() => presence?.close());
+    }
+    const server = settled(listened);
+    settled(held);
     published = { places, lock, server, endpoint, record: { pid: process.pid, endpoint: endpoint.path, secret } };
     writeRecord(places.record, published.record);
     keeper = new Keeper(published, currentPlatform, logger, trace);
@@ -118,6 +127,14 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
       return released;
     },
   };
+}
+
+/** The value of a settled promise, or its reason thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') {
+    throw result.reason;
+  }
+  return result.value;
 }
 
 /** The launch a second instance handed over, as its handler receives it. */

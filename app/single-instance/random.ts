@@ -3,7 +3,7 @@
  * macOS: `/dev/urandom`, the kernel's CSPRNG): a launch's start-up pays for what it uses only.
  * Elsewhere (Windows), Node's crypto.
  */
-import * as fs from 'node:fs';
+import { fs } from './builtins.js';
 
 /**
  * `count` cryptographically random bytes.

@@ -4,7 +4,7 @@
  * user's state directory, readable by the user only, and is replaced atomically, so a launch
  * reads either a whole record or none.
  */
-import * as fs from 'node:fs';
+import { fs } from './builtins.js';
 import { EndpointError, describeOsError } from './errors.js';
 import { randomBytes } from './random.js';
 

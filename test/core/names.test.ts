@@ -29,7 +29,6 @@ describe('places on Windows', () => {
   it('session scope: a Local\\ mutex and a record per session', () => {
     assert.deepEqual(derivePlaces('com.example.notes', 'session', windows()), {
       record: 'C:\\Users\\ana\\AppData\\Local\\sole-instance\\com.example.notes-1.json',
-      otherRecords: [],
       lock: `Local\\com.example.notes-${SID}`,
       stateDir: 'C:\\Users\\ana\\AppData\\Local\\sole-instance',
       beacon: null,

@@ -4,8 +4,8 @@
  * before), sends the launch, and counts it as delivered only once the primary says its handler
  * has it (`taken`); then it waits for the reply.
  */
-import * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { net, now } from '../builtins.js';
+import type { Socket } from 'node:net';
 import {
   EndpointError,
   EndpointNotOursError,
@@ -46,7 +46,7 @@ export interface HandOffRequest {
   handover: Handover;
   /** Our cap on frames, in bytes. */
   maxMessageBytes: number;
-  /** `performance.now()` by which the primary must have answered the launch; past it, nothing was delivered. */
+  /** `now()` by which the primary must have answered the launch; past it, nothing was delivered. */
   deadline: number;
   /** The whole claim timeout, for the error message. */
   timeoutMs: number;
@@ -90,7 +90,7 @@ type Stage = 'welcome' | 'sent' | 'queued' | 'taken';
 
 /** One hand-off attempt: a small state machine driven by the socket's events. */
 class HandOff {
-  private readonly socket: net.Socket;
+  private readonly socket: Socket;
   private readonly reader: FrameReader;
   private readonly nonce: string;
   private stage: Stage;
@@ -113,7 +113,7 @@ class HandOff {
   }
 
   start(): void {
-    this.arm(this.request.deadline - performance.now(), () => PrimaryNotRespondingError.after(this.request.timeoutMs, this.waitingFor()));
+    this.arm(this.request.deadline - now(), () => PrimaryNotRespondingError.after(this.request.timeoutMs, this.waitingFor()));
     this.socket.once('connect', () => this.opened());
     this.socket.on('error', (error) => this.socketError(error));
     this.socket.on('close', () => this.lost('closed'));

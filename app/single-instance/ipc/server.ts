@@ -9,8 +9,8 @@
  * comes. Proven launches waiting for the handler are bounded on their own
  * ({@link ServerOptions.maxPendingLaunches}).
  */
-import * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { net, now } from '../builtins.js';
+import type { Server, Socket } from 'node:net';
 import { BusyError, EndpointError, EndpointNotOursError, HandlerError, ProtocolError, SingleInstanceError, describeOsError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import type { Logger } from '../logger.js';
@@ -100,7 +100,7 @@ class Connections {
       this.options.logger.warn(`closed the oldest of ${this.unproven.size} connections that have not proven themselves`);
       oldest?.destroy('evicted');
     }
-    this.unproven.set(connection, performance.now() + this.options.handshakeTimeoutMs);
+    this.unproven.set(connection, now() + this.options.handshakeTimeoutMs);
     this.arm();
   }
 
@@ -121,7 +121,7 @@ class Connections {
   private arm(): void {
     const [first] = this.unproven.values();
     if (this.sweep === undefined && first !== undefined) {
-      this.sweep = setTimeout(() => this.expire(), Math.max(0, first - performance.now()));
+      this.sweep = setTimeout(() => this.expire(), Math.max(0, first - now()));
     }
   }
 
@@ -135,9 +135,9 @@ class Connections {
   /** Closes the connections whose time to prove themselves is up, oldest first. */
   private expire(): void {
     this.sweep = undefined;
-    const now = performance.now();
+    const time = now();
     for (const [connection, deadline] of this.unproven) {
-      if (deadline > now) {
+      if (deadline > time) {
         break;
       }
       this.options.logger.warn(`closed a connection that took more than ${this.options.handshakeTimeoutMs} ms to prove itself`);
@@ -154,7 +154,7 @@ class Connections {
  */
 export async function listen(options: ServerOptions): Promise<LaunchServer> {
   const connections = new Connections(options);
-  const accept = (socket: net.Socket): void => {
+  const accept = (socket: Socket): void => {
     new Connection(socket, options, connections).start();
   };
   let server = await listenOn(options.endpoint, accept, options.logger);
@@ -174,7 +174,7 @@ export async function listen(options: ServerOptions): Promise<LaunchServer> {
   };
 }
 
-function listenOn(endpoint: string, accept: (socket: net.Socket) => void, logger: Logger): Promise<net.Server> {
+function listenOn(endpoint: string, accept: (socket: Socket) => void, logger: Logger): Promise<Server> {
   const server = net.createServer(accept);
   return new Promise((resolve, reject) => {
     server.once('error', (error) => {
@@ -201,7 +201,7 @@ class Connection {
   private deadline: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly socket: net.Socket,
+    private readonly socket: Socket,
     private readonly options: ServerOptions,
     private readonly connections: Connections,
   ) {

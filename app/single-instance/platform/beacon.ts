@@ -10,7 +10,7 @@
  * took is ignored: the primary runs without a beacon, which a deletion race could then exploit,
  * but nobody can stop it from starting.
  */
-import * as net from 'node:net';
+import { net } from '../builtins.js';
 import type { Logger } from '../logger.js';
 import type { Trace } from '../trace.js';
 import { loadLibc } from './koffi.js';

@@ -6,7 +6,7 @@
  * deleting it would let a contender lock an unlinked file; a contender that locked one anyway
  * (someone deleted the file meanwhile) notices, as its descriptor no longer matches the path.
  */
-import * as fs from 'node:fs';
+import { fs } from '../builtins.js';
 import { LockError, describeOsError, errnoCode } from '../errors.js';
 import { type KoffiModule, loadKoffi, loadLibc } from './koffi.js';
 import type { KernelLock } from './types.js';

@@ -13,7 +13,7 @@
  * | Snap (strict) | `~/snap/<name>/common` (kept across refreshes; the home's dot-folders are denied) | `/run/user/<uid>/snap.<name>`, else the snap's `/tmp` |
  * | the Mac App Store sandbox | the app's container | the container's `tmp` |
  */
-import * as path from 'node:path';
+import { path } from '../builtins.js';
 import { stateDirFor } from '../names.js';
 
 /** What a process knows for sure about where it runs (never from `$HOME`, `$TMPDIR` or `$XDG_*`). */

@@ -7,17 +7,13 @@
  * Nothing native is loaded until the lock is needed, so the common double-click never loads the
  * FFI library.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { fs, os, path } from '../builtins.js';
+import type { Stats } from 'node:fs';
 import { EndpointError, describeOsError, errnoCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type Places, derivePlaces, socketPathIn } from '../names.js';
 import type { Trace } from '../trace.js';
-import { beaconHeldByUs, holdBeacon } from './beacon.js';
-import { FlockLock } from './flock.js';
 import { type Locations, type PosixFacts, locationsFor } from './locations.js';
-import { holdSemaphore, semaphoreRaised } from './semaphore.js';
 import type { Endpoint, Held, Platform } from './types.js';
 
 const uid = process.getuid?.() ?? 0;
@@ -93,7 +89,7 @@ function snapName(): string | null {
 }
 
 /** Whether `stat` is a real directory (not a symlink) of this user's. */
-function isOurs(stat: fs.Stats | undefined): stat is fs.Stats {
+function isOurs(stat: Stats | undefined): stat is Stats {
   return stat !== undefined && stat.isDirectory() && stat.uid === uid;
 }
 
@@ -130,10 +126,10 @@ function stateDir(): string {
 }
 
 /** Records that another candidate directory holds (a primary that chose before someone else's leftover appeared or went). */
-function otherRecords(chosen: string, record: string): string[] {
+function otherRecords(places: Places): string[] {
   return locations()
-    .stateDirs.filter((dir) => dir !== chosen && isOurs(fs.lstatSync(dir, { throwIfNoEntry: false })))
-    .map((dir) => path.join(dir, path.basename(record)));
+    .stateDirs.filter((dir) => dir !== places.stateDir && isOurs(fs.lstatSync(dir, { throwIfNoEntry: false })))
+    .map((dir) => path.join(dir, path.basename(places.record)));
 }
 
 /** Whether an endpoint may go in `base`: a runtime folder only while it is ours and private. */
@@ -196,7 +192,7 @@ function prepareStateDir(dir: string): boolean {
   throw new EndpointError(`the state directory ${dir} is deleted as fast as it is created; stop whatever removes it and launch again.`);
 }
 
-function verifyStateDir(dir: string, stat: fs.Stats): void {
+function verifyStateDir(dir: string, stat: Stats): void {
   if (!stat.isDirectory() || stat.uid !== uid) {
     throw new EndpointError(
       `${dir} is not a directory of uid ${uid} (it is uid ${stat.uid}'s ${stat.isSymbolicLink() ? 'symlink' : 'entry'}); remove it (as its owner or root) and launch again.`,
@@ -217,6 +213,7 @@ function verifyStateDir(dir: string, stat: fs.Stats): void {
  * took); the other still protects the primary, and the reason is logged.
  */
 async function holdPresence(places: Places, logger: Logger, trace: Trace): Promise<Held | undefined> {
+  const [{ holdBeacon }, { holdSemaphore }] = await Promise.all([import('./beacon.js'), import('./semaphore.js')]);
   const beacon = places.beacon === null ? undefined : await holdBeacon(places.beacon, logger, trace);
   const semaphore = await holdSemaphore(places.semaphoreKeys);
   if (!semaphore) {
@@ -231,6 +228,12 @@ async function holdPresence(places: Places, logger: Logger, trace: Trace): Promi
   };
 }
 
+/** Whether a live process of this user holds the presence semaphore or the beacon: a primary whose files were deleted. */
+async function rivalAlive(places: Places): Promise<boolean> {
+  const [{ beaconHeldByUs }, { semaphoreRaised }] = await Promise.all([import('./beacon.js'), import('./semaphore.js')]);
+  return (places.beacon !== null && (await beaconHeldByUs(places.beacon))) || semaphoreRaised(places.semaphoreKeys);
+}
+
 /** The Linux/macOS platform. */
 export const posix: Platform = {
   owner: uid,
@@ -242,13 +245,14 @@ export const posix: Platform = {
   places(appId, scope) {
     const dir = stateDir();
     const host = process.platform === 'linux' ? machineId() : '';
-    const places = derivePlaces(appId, scope, { platform: process.platform, user: String(uid), session: null, stateDir: dir, host, snap: snapName(), installFolderHash: null });
-    return Promise.resolve({ ...places, otherRecords: otherRecords(dir, places.record) });
+    return Promise.resolve(derivePlaces(appId, scope, { platform: process.platform, user: String(uid), session: null, stateDir: dir, host, snap: snapName(), installFolderHash: null }));
   },
+  otherRecords,
   prepareStateDir: (places) => prepareStateDir(places.stateDir),
-  createLock: (places) => FlockLock.open(places.lock),
+  // The lock's code (and koffi) is loaded only by a launch that needs the lock: not by a second instance.
+  createLock: async (places) => (await import('./flock.js')).FlockLock.open(places.lock),
   createEndpoint,
   holdPresence,
-  rivalAlive: async (places) => (places.beacon !== null && (await beaconHeldByUs(places.beacon))) || semaphoreRaised(places.semaphoreKeys),
+  rivalAlive,
   allowForeground: () => false,
 };

@@ -52,6 +52,12 @@ export interface Platform {
   trustsEndpoint(endpoint: string): boolean;
   /** Where an app id and scope's single instance lives (Linux/macOS: without loading the FFI library). */
   places(appId: string, scope: Scope): Promise<Places>;
+  /**
+   * Where else the record may be: its place in the other candidate state directories that exist,
+   * where a primary that chose differently (before another user's leftover appeared or went)
+   * publishes it. Asked only when the record is not where this launch looks first.
+   */
+  otherRecords(places: Places): string[];
   /** Creates the state directory if needed and makes sure only its user may use it; `true` when it had to be created. */
   prepareStateDir(places: Places): boolean;
   /** A lock backend for those places (loads the FFI library). */

@@ -4,8 +4,7 @@
  * folder as the known-folder API gives it. The user's SID and session id, which the mutex's name
  * carries, come from the Win32 API too.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { fs, path } from '../builtins.js';
 import { EndpointError } from '../errors.js';
 import { derivePlaces, stateDirFor } from '../names.js';
 import { randomBytes } from '../random.js';
@@ -27,6 +26,7 @@ export const win32: Platform = {
     const installFolderHash = api.hashFolder(path.win32.dirname(process.execPath));
     return derivePlaces(appId, scope, { platform: 'win32', user: api.currentUserSid(), session: api.currentSessionId(), stateDir, host: '', snap: null, installFolderHash });
   },
+  otherRecords: () => [],
   prepareStateDir(places) {
     try {
       return fs.mkdirSync(places.stateDir, { recursive: true }) !== undefined;
