@@ -232,14 +232,20 @@ function fitted(text: string, max: number): string {
  * (every name derived here is predictable by design); it keeps Node's crypto off a launch's path.
  */
 function digest(text: string): string {
-  const lanes = [0x9e3779b1, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f];
-  const primes = [0x01000193, 0x5bd1e995, 0x1b873593, 0xcc9e2d51];
-  for (const byte of Buffer.from(text, 'utf8')) {
-    for (let lane = 0; lane < 4; lane += 1) {
-      lanes[lane] = Math.imul((lanes[lane] ?? 0) ^ byte, primes[lane] ?? 1);
-    }
+  const bytes = Buffer.from(text, 'utf8');
+  let a = 0x9e3779b1;
+  let b = 0x85ebca6b;
+  let c = 0xc2b2ae35;
+  let d = 0x27d4eb2f;
+  for (let index = 0; index < bytes.length; index += 1) {
+    const byte = bytes[index] ?? 0;
+    a = Math.imul(a ^ byte, 0x01000193);
+    b = Math.imul(b ^ byte, 0x5bd1e995);
+    c = Math.imul(c ^ byte, 0x1b873593);
+    d = Math.imul(d ^ byte, 0xcc9e2d51);
   }
-  return lanes.map((value, lane) => avalanche(value ^ Math.imul(lanes[(lane + 1) % 4] ?? 0, 0x9e3779b1) ^ text.length).toString(16).padStart(8, '0')).join('');
+  const mixed = [a ^ Math.imul(b, 0x9e3779b1), b ^ Math.imul(c, 0x9e3779b1), c ^ Math.imul(d, 0x9e3779b1), d ^ Math.imul(a, 0x9e3779b1)];
+  return mixed.map((lane) => avalanche(lane ^ text.length).toString(16).padStart(8, '0')).join('');
 }
 
 /** murmur3's 32-bit finaliser: every input bit flips each output bit with probability ½. */

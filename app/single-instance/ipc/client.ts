@@ -114,15 +114,14 @@ class HandOff {
 
   start(): void {
     this.arm(this.request.deadline - now(), () => PrimaryNotRespondingError.after(this.request.timeoutMs, this.waitingFor()));
-    this.socket.once('connect', () => this.opened());
+    this.socket.once('connect', () => {
+      this.connected = true;
+    });
     this.socket.on('error', (error) => this.socketError(error));
     this.socket.on('close', () => this.lost('closed'));
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
-  }
-
-  /** Connected: with a token, the proof and the launch go at once; with a challenge, the hello. */
-  private opened(): void {
-    this.connected = true;
+    // Queued until the connection is made, and sent as soon as it is: with a token, the proof and
+    // the launch at once (the endpoint's folder was found to be the user's alone); with a challenge, the hello.
     if (this.request.proof === 'challenge') {
       this.socket.write(encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, nonce: this.nonce }));
     } else {

@@ -331,6 +331,11 @@ class Connection {
     this.stage = 'answering';
     return new Promise((resolve) => {
       this.socket.write(encodeFrame({ t: 'taken', v: PROTOCOL_VERSION }), (error) => resolve(!error));
+      // Written to the kernel at once (a peer that had closed makes the write fail, and the socket
+      // destroyed, right here): the handler need not wait for the write's callback.
+      if (!this.socket.destroyed && this.socket.writableLength === 0) {
+        resolve(true);
+      }
     });
   }
 

@@ -73,6 +73,9 @@ function passwdHome(): string | null {
 
 /** Flatpak's app id, from the `/.flatpak-info` it puts at the root of every sandbox (which nothing outside one has). */
 function flatpakId(): string | null {
+  if (!fs.existsSync('/.flatpak-info')) {
+    return null;
+  }
   try {
     const info = fs.readFileSync('/.flatpak-info', 'utf8');
     const name = /^\[Application\][^[]*?^name=([\w.-]+)\s*$/m.exec(info)?.[1];
