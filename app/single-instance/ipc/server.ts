@@ -331,9 +331,9 @@ class Connection {
     this.stage = 'answering';
     return new Promise((resolve) => {
       this.socket.write(encodeFrame({ t: 'taken', v: PROTOCOL_VERSION }), (error) => resolve(!error));
-      // Written to the kernel at once (a peer that had closed makes the write fail, and the socket
-      // destroyed, right here): the handler need not wait for the write's callback.
-      if (!this.socket.destroyed && this.socket.writableLength === 0) {
+      // Written to the kernel at once (a peer that had closed makes the write fail right here,
+      // and the socket no longer writable): the handler need not wait for the write's callback.
+      if (this.socket.writable && !this.socket.errored && this.socket.writableLength === 0) {
         resolve(true);
       }
     });
