@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { skipUnless, uniqueId } from '../helpers.js';
-import { RUN_DIR, type WineProcess, runWineFixture, stageBuild, stopWineServer, unixPathOf, wineFixture, wineHost, wineNeeds, windowsPath } from './harness.js';
+import { RUN_DIR, type WineProcess, runWineFixture, stageBuild, stopWineServer, unixPathOf, wineFixture, wineHost, wineNeeds, wineNode, windowsPath } from './harness.js';
 
 async function startPrimary(id: string, extra: string[] = [], env?: Record<string, string>): Promise<WineProcess> {
   const host = wineHost(['--id', id, ...extra], undefined, env);
@@ -57,6 +57,23 @@ describe('Windows backend under Wine', { skip: skipUnless(...wineNeeds()) }, () 
     assert.deepEqual(event!.data, data);
     await primary.stop();
     fs.rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('a portable build, run from a new folder on every launch: a copy of the app in another folder is the same instance', async () => {
+    const id = uniqueId('w-portable');
+    const primary = await startPrimary(id);
+    const elsewhere = fs.mkdtempSync(path.join(RUN_DIR, 'portable-'));
+    try {
+      fs.cpSync(path.join(RUN_DIR, 'dist'), path.join(elsewhere, 'dist'), { recursive: true });
+      const launch = wineNode([path.join(elsewhere, 'dist', 'host.js'), '--id', id, '--', 'from-elsewhere']);
+      assert.equal(await launch.exited, 0, launch.stderr);
+      assert.equal((await launch.first()).primaryPid, (await primary.first()).pid);
+      const [, event] = await primary.waitForLines(2);
+      assert.equal((event!.argv as string[]).at(-1), 'from-elsewhere');
+    } finally {
+      await primary.stop();
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('a burst of 8 launches: one primary, 7 delivered', async () => {
