@@ -192,7 +192,10 @@ function posixPlaces(appId: string, context: PlaceContext): Places {
     lock: path.posix.join(context.stateDir, `${stem}.lock`),
     stateDir: context.stateDir,
     beacon: context.platform === 'linux' ? `${snapPrefix}sole-instance/${context.user}/${digest(stem)}` : null,
-    semaphoreKeys: semaphoreKeys(`${context.user}/${stem}`),
+    // Only a launch that takes the lock needs them: a second instance never hashes them.
+    get semaphoreKeys() {
+      return semaphoreKeys(`${context.user}/${stem}`);
+    },
     installation: null,
     installerNotes: null,
   };
