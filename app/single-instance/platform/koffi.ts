@@ -2,12 +2,15 @@
  * koffi, the FFI library, loaded on first use only: a second instance that finds a running
  * primary on Linux/macOS never loads it.
  *
- * A launch that needs it (it becomes the primary) loads koffi's native binary straight where it
- * can be found for certain: where `sole-instance/builder` puts it in a packaged app
- * (`<resources>/koffi/<os>_<arch>/koffi.node`), or beside the koffi the app installed (its
- * `@koromix/koffi-<os>-<arch>` package). koffi's own JavaScript loader costs a launch about 10 ms
- * more (it loads Node's worker and diffing machinery on the way) and only adds deprecated aliases
- * to the same native functions. Anywhere else, koffi is loaded as koffi says: `import()` of a
+ * A launch that needs it (it becomes the primary) loads koffi's native binary straight from a
+ * place it can trust: where `sole-instance/builder` puts it in a packaged app
+ * (`<resources>/koffi/<os>_<arch>/koffi.node`, `resourcesPath` being Electron's own), or, on
+ * Linux/macOS when the program is a script (plain Node, or `electron .` during development),
+ * beside the koffi that script's folder resolves, only if no one but root and this user can
+ * write to any folder on the binary's path (never a binary planted under /tmp). koffi's own
+ * JavaScript loader costs a launch about 10 ms more (it loads Node's worker and diffing machinery
+ * on the way) and only adds deprecated aliases to the same native functions. Anywhere else (a
+ * packaged app's arguments are never a hint), koffi is loaded as koffi says: `import()` of a
  * specifier held in a variable, which every bundler leaves as it is, so that koffi is resolved at
  * run time from the app's `node_modules`, beside the file that holds this code. koffi must not be
  * bundled: it loads its native binary at run time.
@@ -54,23 +57,52 @@ function binaries(): string[] {
   const { platform, arch } = process;
   const triplets = platform === 'linux' ? [`linux_${arch}`, `musl_${arch}`] : [`${platform}_${arch}`];
   const resources = (process as { resourcesPath?: string }).resourcesPath;
-  const folders = [resources ? path.join(resources, 'koffi') : undefined, installedBinaries(`@koromix/koffi-${platform}-${arch}`)];
-  return folders.flatMap((folder) => (folder ? triplets.map((triplet) => path.join(folder, triplet, 'koffi.node')) : []));
+  const packaged = resources ? triplets.map((triplet) => path.join(resources, 'koffi', triplet, 'koffi.node')) : [];
+  const installed = installedBinaries(`@koromix/koffi-${platform}-${arch}`);
+  const beside = installed ? triplets.map((triplet) => path.join(installed, triplet, 'koffi.node')) : [];
+  return [...packaged, ...beside.filter(trusted)];
 }
 
-/** The folder of koffi's binary package, found from the koffi the app's entry resolves; `undefined` when there is none. */
+/**
+ * The folder of koffi's binary package, found from the koffi the running script resolves;
+ * `undefined` when the program is not a script on Linux/macOS (a packaged Electron app's
+ * `argv[1]` is its first argument, anyone's to choose) or there is no such koffi.
+ */
 function installedBinaries(name: string): string | undefined {
-  const entry = process.argv[1];
-  if (!entry) {
+  const script = process.argv[1];
+  const electron = process.versions.electron !== undefined;
+  if (process.platform === 'win32' || !script || (electron && !(process as { defaultApp?: boolean }).defaultApp)) {
     return undefined;
   }
   try {
     const { createRequire } = process.getBuiltinModule('node:module');
-    const from = fs.statSync(entry).isDirectory() ? path.join(entry, 'package.json') : entry;
+    const from = fs.statSync(script).isDirectory() ? path.join(script, 'package.json') : script;
     const koffi = createRequire(path.resolve(from)).resolve(KOFFI);
     return path.dirname(createRequire(koffi).resolve(`${name}/package.json`));
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Whether only root and this user can have put `file` where it is: the file and every folder
+ * above it (links resolved) belong to one of them and no one else may write to them.
+ * @param file - a binary about to be loaded
+ */
+function trusted(file: string): boolean {
+  const uid = process.getuid?.();
+  try {
+    for (let at = fs.realpathSync(file); ; at = path.dirname(at)) {
+      const stat = fs.statSync(at);
+      if ((stat.uid !== 0 && stat.uid !== uid) || (stat.mode & 0o022) !== 0) {
+        return false;
+      }
+      if (at === path.dirname(at)) {
+        return true;
+      }
+    }
+  } catch {
+    return false;
   }
 }
 
