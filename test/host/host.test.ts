@@ -1,6 +1,7 @@
 /** The host contract and the claim's behaviour, with real processes, sockets and flock. */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { before, describe, it } from 'node:test';
@@ -116,6 +117,14 @@ describe('host: the fast path', () => {
     assert.doesNotMatch(secondary.stderr, new RegExp(KOFFI_LOADED));
     await primary.stop();
     assert.match(primary.stderr, new RegExp(KOFFI_LOADED));
+  });
+
+  it("the host's compiled code is cached under its user's home, never in the temp folder others share", async () => {
+    const cache = path.join(os.userInfo().homedir, '.cache', 'sole-instance-host');
+    fs.rmSync(cache, { recursive: true, force: true });
+    assert.equal((await runHost(['--id', uniqueId('cache'), '--hold-ms', '0'])).code, 0);
+    assert.deepEqual(fs.readdirSync(tmp).filter((entry) => entry.includes('compile-cache')), []);
+    assert.ok(fs.existsSync(cache), `no compile cache at ${cache}`);
   });
 });
 
