@@ -178,7 +178,7 @@ export class HandlerError extends SingleInstanceError {
    * @param reason - what the handler threw, or what was wrong with what it returned
    */
   static failed(reason: unknown): HandlerError {
-    return new HandlerError(`the running instance's handler failed: ${reason instanceof Error ? reason.message : String(reason)}`);
+    return new HandlerError(`the running instance's handler failed: ${describeThrown(reason)}`);
   }
 }
 
@@ -280,11 +280,25 @@ const OS_REMEDIES: Record<string, string> = {
 };
 
 /**
+ * What was thrown, as text, whatever it is: an error's message, a value's string, and for what
+ * has no string (an object without a prototype, a revoked proxy) what kind of thing it is.
+ * Never throws.
+ * @param thrown - anything caught
+ */
+export function describeThrown(thrown: unknown): string {
+  try {
+    return thrown instanceof Error ? String(thrown.message) : String(thrown);
+  } catch {
+    return typeof thrown === 'object' && thrown !== null ? 'an object that cannot be printed' : typeof thrown;
+  }
+}
+
+/**
  * An OS error as a message says it: what failed, and what to do where something can be done.
  * @param error - a Node system error (or anything caught)
  */
 export function describeOsError(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = describeThrown(error);
   const code = errnoCode(error) ?? (/too many open files/i.test(text) ? 'EMFILE' : undefined);
   const remedy = code === undefined ? undefined : OS_REMEDIES[code];
   return remedy ? `${text} (${remedy})` : text;

@@ -30,4 +30,5 @@ export {
   SingleInstanceError,
   type SingleInstanceErrorCode,
   type SingleInstanceErrorOptions,
+  describeThrown,
 } from './errors.js';

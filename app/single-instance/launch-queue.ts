@@ -3,7 +3,8 @@
  * is registered wait here and are delivered in arrival order once one is; the handler's return
  * value (or promise) becomes the second instance's reply, checked here once. A launch handed over
  * by a second instance goes to the handler only if its sender still waits (`take`), so one that
- * gave up meanwhile is never delivered.
+ * gave up meanwhile is never delivered; one whose sender gives up while it waits for a handler
+ * leaves the queue at once.
  */
 import { HandlerError, ShutdownError } from './errors.js';
 import { type JsonValue, jsonProblem } from './json.js';
@@ -36,12 +37,13 @@ export class LaunchQueue {
    * Delivers a launch now, or queues it until a handler is registered.
    * @param launch - the launch
    * @param take - called right before the handler gets it; the launch is delivered only if it resolves true
+   * @param withdrawn - aborted when the sender gives up: a launch still waiting for a handler leaves the queue
    * @returns the reply to send back
    * @throws ShutdownError (rejects) once the queue is closed
    * @throws HandlerError (rejects) when the handler throws or returns what JSON cannot carry
-   * @throws Withdrawn (rejects) when `take` said the sender no longer waits
+   * @throws Withdrawn (rejects) when `take` said the sender no longer waits, or `withdrawn` aborted first
    */
-  deliver(launch: Launch, take: Take = always): Promise<JsonValue> {
+  deliver(launch: Launch, take: Take = always, withdrawn?: AbortSignal): Promise<JsonValue> {
     if (this.closed) {
       return Promise.reject(new ShutdownError());
     }
@@ -51,8 +53,18 @@ export class LaunchQueue {
         run(this.handler, pending);
       } else {
         this.waiting.push(pending);
+        withdrawn?.addEventListener('abort', () => this.drop(pending), { once: true });
       }
     });
+  }
+
+  /** Takes a launch whose sender gave up out of the queue, if it still waits there. */
+  private drop(pending: Pending): void {
+    const at = this.waiting.indexOf(pending);
+    if (at >= 0) {
+      this.waiting.splice(at, 1);
+      pending.reject(new Withdrawn('the second instance gave up before a handler took its launch'));
+    }
   }
 
   /**
@@ -94,19 +106,30 @@ export class LaunchQueue {
 function run(handler: LaunchHandler, pending: Pending): void {
   pending
     .take()
-    .then((taken) => {
+    .then(async (taken) => {
       if (!taken) {
         throw new Withdrawn('the second instance no longer waits for its launch');
       }
-      return handler(pending.launch);
+      pending.resolve(await handled(handler, pending.launch));
     })
-    .then((value) => {
-      const reply = value ?? null;
-      const problem = jsonProblem(reply, 'the reply');
-      if (problem) {
-        throw HandlerError.failed(`it returned a reply JSON cannot carry: ${problem}`);
-      }
-      pending.resolve(reply);
-    })
-    .catch((error: unknown) => pending.reject(error instanceof HandlerError || error instanceof Withdrawn ? error : HandlerError.failed(error)));
+    .catch((error: unknown) => pending.reject(error));
+}
+
+/**
+ * The handler's reply to a launch, checked once.
+ * @throws HandlerError (rejects) for whatever the handler throws (anything at all), and for a reply JSON cannot carry
+ */
+async function handled(handler: LaunchHandler, launch: Launch): Promise<JsonValue> {
+  let reply: unknown;
+  let problem: string | undefined;
+  try {
+    reply = (await handler(launch)) ?? null;
+    problem = jsonProblem(reply, 'the reply');
+  } catch (error) {
+    throw HandlerError.failed(error);
+  }
+  if (problem) {
+    throw HandlerError.failed(`it returned a reply JSON cannot carry: ${problem}`);
+  }
+  return reply as JsonValue;
 }

@@ -54,12 +54,12 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
   const launches = settings.queue;
   const quitRequests = new LaunchQueue();
   const secret = newSecret();
-  const receive = (handover: Handover, take: Take): Promise<JsonValue> => {
+  const receive = (handover: Handover, take: Take, withdrawn: AbortSignal): Promise<JsonValue> => {
     const queue = handover.request === 'quit' ? quitRequests : launches;
     const queued = !queue.ready;
     logger.info(`second instance ${handover.pid} handed over ${handover.argv.length} arguments${handover.request ? ` (${handover.request} request)` : ''}${queued ? ' (queued)' : ''}`);
     trace({ event: 'received', pid: handover.pid, request: handover.request, queued });
-    return queue.deliver(launchOf(handover, settings.scheme), take);
+    return queue.deliver(launchOf(handover, settings.scheme), take, withdrawn);
   };
   const undo: (() => unknown)[] = [() => lock.release()];
   let published: Published;

@@ -73,6 +73,27 @@ describe('claim(): handlers and replies', () => {
     await instance.release();
   });
 
+  it('a handler that throws what has no string (an object without a prototype, a revoked proxy): a clear handler error, the primary goes on', async () => {
+    const id = uniqueId('throw-odd');
+    const { instance } = await primaryFor(id);
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    const thrown: Record<string, unknown> = { bare: Object.create(null), proxy: revoked.proxy };
+    instance.onSecondInstance((launch) => {
+      const what = launch.argv.at(-1) ?? '';
+      if (what in thrown) {
+        throw thrown[what];
+      }
+      return 'fine';
+    });
+    for (const what of Object.keys(thrown)) {
+      const failed = await runHost(['--id', id, '--', what]);
+      assert.equal(failed.code, 1, failed.stderr);
+      assert.match(failed.stderr, /handler failed: an object that cannot be printed/);
+    }
+    assert.equal((await runHost(['--id', id, '--', 'ok'])).lines[0]?.reply, 'fine');
+  });
+
   it('a reply JSON cannot carry is a clear error, not a silent change', async () => {
     const id = uniqueId('badreply');
     const { instance } = await primaryFor(id);

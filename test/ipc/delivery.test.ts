@@ -2,12 +2,19 @@
  * Exactly-once delivery when the primary misbehaves: a launch fails only when the primary truly
  * does not take it, a launch whose sender gave up is never delivered, and one the primary took
  * and then orphaned ends with its own outcome. Real processes; the fixture primary can stop
- * itself (SIGSTOP) right after it first sends a welcome.
+ * itself (SIGSTOP) right after it first sends a welcome. A second instance that gives up on a
+ * launch it sent tells the primary (it half-closes), and what the primary answered before reading
+ * that decides: hand-written primaries play each answer.
  */
 import * as assert from 'node:assert/strict';
+import * as net from 'node:net';
+import * as path from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
-import { type PrimaryInstance, claim } from 'sole-instance';
-import { FIXTURE, HOST, HostProcess, NodeProcess, RecordingLogger, TraceRecorder, finished, isolatedTmp, runHost, uniqueId } from '../helpers.js';
+import { LaunchQueue, type PrimaryInstance, claim } from 'sole-instance';
+import { now } from '../../app/single-instance/builtins.js';
+import { type HandOffOutcome, WITHDRAW_GRACE_MS, handOff } from '../../app/single-instance/ipc/client.js';
+import { FrameReader, HANDSHAKE_MAX_BYTES, type Message, PROTOCOL_VERSION, encodeFrame } from '../../app/single-instance/ipc/protocol.js';
+import { FIXTURE, HOST, HostProcess, NodeProcess, RecordingLogger, TraceRecorder, finished, isolatedTmp, runHost, tempDir, uniqueId } from '../helpers.js';
 
 before(() => isolatedTmp());
 
@@ -150,5 +157,92 @@ describe('launches waiting for the handler', () => {
     });
     assert.deepEqual(await Promise.all(waiting.map((host) => host.exited)), [0, 0]);
     assert.deepEqual(seen.sort(), ['a', 'b']);
+  });
+});
+
+/** What a hand-written primary does once the second instance gives up on its launch (half-closes). */
+type OnGiveUp = (socket: net.Socket) => void;
+
+/**
+ * Hands a launch with a `deadlineMs` deadline to a hand-written primary that reads it and says
+ * nothing until the second instance gives up, then does `onGiveUp`.
+ */
+async function handOffToScripted(onGiveUp: OnGiveUp, deadlineMs = 200): Promise<HandOffOutcome> {
+  const launches: Message[] = [];
+  const endpoint = path.join(tempDir('scripted'), 'endpoint');
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    const reader = new FrameReader(HANDSHAKE_MAX_BYTES);
+    socket.on('data', (chunk: Buffer) => reader.push(chunk, (message: Message) => launches.push(message)));
+    socket.once('end', () => {
+      assert.deepEqual(launches.map((message) => message.t), ['auth', 'launch'], 'gave up before its launch was sent');
+      onGiveUp(socket);
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(endpoint, resolve));
+  try {
+    return await handOff({
+      endpoint,
+      proof: 'token',
+      secret: Buffer.alloc(32, 7),
+      primaryPid: process.pid,
+      handover: { argv: ['late'], cwd: null, data: null, pid: process.pid, env: {}, request: null },
+      maxMessageBytes: 1024 * 1024,
+      deadline: now() + deadlineMs,
+      timeoutMs: deadlineMs,
+      replyTimeoutMs: 5_000,
+      beforeLaunch: () => undefined,
+    });
+  } finally {
+    server.close();
+  }
+}
+
+/** Asserts a hand-off failed as not delivered, past its deadline (exit 3). */
+function notDelivered(error: unknown): true {
+  assert.equal((error as { code?: string }).code, 'ETIMEOUT', String(error));
+  assert.match(String(error), /not delivered/);
+  return true;
+}
+
+describe('giving up on a sent launch is a message the primary answers', () => {
+  it('a `taken` the primary wrote before it read the give-up counts: delivered, with its reply (never reported as not delivered)', async () => {
+    const outcome = await handOffToScripted((socket) => {
+      socket.write(encodeFrame({ t: 'taken', v: PROTOCOL_VERSION }));
+      socket.end(encodeFrame({ t: 'reply', v: PROTOCOL_VERSION, value: 'taken at the last moment' }));
+    });
+    assert.deepEqual(outcome, { kind: 'delivered', primaryPid: process.pid, reply: 'taken at the last moment' });
+  });
+
+  it('a primary that drops the launch on the give-up: not delivered (exit 3), not retried as if nobody listened', async () => {
+    await assert.rejects(
+      handOffToScripted((socket) => socket.end()),
+      notDelivered,
+    );
+  });
+
+  it('a primary that neither takes nor drops it: not delivered once the grace has passed too', async () => {
+    const started = now();
+    await assert.rejects(
+      handOffToScripted(() => undefined),
+      notDelivered,
+    );
+    assert.ok(now() - started >= 200 + WITHDRAW_GRACE_MS, 'gave up before the grace');
+  });
+
+  it('the primary drops a launch whose sender gave up while it waited for a handler: out of the queue at once, never delivered', async () => {
+    const id = uniqueId('withdrawn');
+    const queue = new LaunchQueue();
+    const primary = await claim({ appId: id, queue, logger: new RecordingLogger() });
+    assert.ok(primary.role === 'primary');
+    held.push(primary);
+    await assert.rejects(claim({ appId: id, argv: ['withdrawn'], replyTimeoutMs: 300, logger: new RecordingLogger() }), notDelivered);
+    assert.equal(queue.size, 0, 'the withdrawn launch is still queued');
+    const seen: string[] = [];
+    primary.onSecondInstance((launch) => {
+      seen.push(launch.argv.at(-1) ?? '');
+    });
+    assert.equal((await runHost(['--id', id, '--', 'in-time'])).code, 0);
+    assert.deepEqual(seen, ['in-time']);
   });
 });

@@ -19,6 +19,7 @@ import {
   type SecondaryInstance,
   SingleInstanceError,
   claim,
+  describeThrown,
   exitCodeFor,
   requestOf,
 } from '../index.js';
@@ -167,7 +168,7 @@ function describe(error: unknown): string {
   if (error instanceof SingleInstanceError) {
     return error.detail;
   }
-  return error instanceof Error ? error.message : String(error);
+  return describeThrown(error);
 }
 
 /**

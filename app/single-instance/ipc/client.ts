@@ -3,6 +3,13 @@
  * (and, where others could listen, has the primary prove it first: nothing of the launch leaves
  * before), sends the launch, and counts it as delivered only once the primary says its handler
  * has it (`taken`); then it waits for the reply.
+ *
+ * Giving up on a launch that was sent is itself a message: the second instance half-closes the
+ * connection (its end of file tells the primary to drop the launch) and keeps reading until the
+ * primary answers it. A `taken` written before the primary read that end of file still counts
+ * (delivered); the primary's own end of file means it dropped the launch (not delivered). Only a
+ * primary that does neither within {@link WITHDRAW_GRACE_MS} (stopped, hung) leaves the outcome
+ * to the moment the connection is closed.
  */
 import { net, now } from '../builtins.js';
 import type { Socket } from 'node:net';
@@ -85,8 +92,14 @@ export function handOff(request: HandOffRequest): Promise<HandOffOutcome> {
 /** Connect errors that mean "no primary is listening (yet)": worth retrying. */
 const ABSENT_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAGAIN']);
 
-/** Where a hand-off stands: before `taken` nothing is delivered; from `taken` on, it is. */
-type Stage = 'welcome' | 'sent' | 'queued' | 'taken';
+/** How long a second instance that gave up on its launch waits for the primary to confirm it dropped it. */
+export const WITHDRAW_GRACE_MS = 500;
+
+/**
+ * Where a hand-off stands: before `taken` nothing is delivered; from `taken` on, it is.
+ * `withdrawing`: the launch was sent, the deadline passed, and the primary was told to drop it.
+ */
+type Stage = 'welcome' | 'sent' | 'queued' | 'withdrawing' | 'taken';
 
 /** One hand-off attempt: a small state machine driven by the socket's events. */
 class HandOff {
@@ -94,6 +107,8 @@ class HandOff {
   private readonly reader: FrameReader;
   private readonly nonce: string;
   private stage: Stage;
+  /** Why the launch was not delivered, once its deadline passed and it is being withdrawn. */
+  private giveUp: Error | undefined;
   private primaryPid: number;
   private connected = false;
   private timer: NodeJS.Timeout | undefined;
@@ -145,9 +160,14 @@ class HandOff {
       this.refused(message.code, message.message);
     } else if (this.stage === 'welcome' && message.t === 'welcome') {
       this.welcomed(message);
-    } else if ((this.stage === 'sent' && message.t === 'queued') || ((this.stage === 'sent' || this.stage === 'queued') && message.t === 'taken')) {
-      this.stage = message.t;
-      this.arm(this.request.replyTimeoutMs, () => (this.stage === 'taken' ? NoReplyError.after(this.request.replyTimeoutMs) : PrimaryNotRespondingError.held(this.primaryPid, this.request.replyTimeoutMs)));
+    } else if (this.stage === 'sent' && message.t === 'queued') {
+      this.stage = 'queued';
+      this.arm(this.request.replyTimeoutMs, () => PrimaryNotRespondingError.held(this.primaryPid, this.request.replyTimeoutMs));
+    } else if ((this.stage === 'sent' || this.stage === 'queued' || this.stage === 'withdrawing') && message.t === 'taken') {
+      this.stage = 'taken';
+      this.arm(this.request.replyTimeoutMs, () => NoReplyError.after(this.request.replyTimeoutMs));
+    } else if (this.stage === 'withdrawing' && message.t === 'queued') {
+      return;
     } else if (this.stage === 'taken' && message.t === 'reply') {
       const primaryPid = this.primaryPid;
       this.settle(() => this.resolve({ kind: 'delivered', primaryPid, reply: message.value }));
@@ -202,19 +222,24 @@ class HandOff {
     }
   }
 
-  /** The connection ended: before `taken` nothing was delivered (retry); after it, the launch is orphaned. */
+  /**
+   * The connection ended: before `taken` nothing was delivered (retry); after it, the launch is
+   * orphaned; while withdrawing, the primary dropped the launch (not delivered, past the deadline).
+   */
   private lost(reason: string): void {
     if (this.stage === 'taken') {
       this.fail(NoReplyError.orphaned(this.primaryPid));
+    } else if (this.giveUp) {
+      this.fail(this.giveUp);
     } else {
       this.settle(() => this.resolve({ kind: 'absent', reason }));
     }
   }
 
   /**
-   * (Re)arms the deadline: past it, the attempt fails with `error()`. The failure waits for what
-   * has already arrived to be read (a `taken` sitting in the socket decides), then closes the
-   * connection, so that the primary can no longer take the launch.
+   * (Re)arms the deadline: past it, the attempt fails with `error()`, once what has already
+   * arrived is read (a `taken` sitting in the socket decides). A launch that was sent and not
+   * taken is withdrawn first.
    */
   private arm(ms: number, error: () => Error): void {
     clearTimeout(this.timer);
@@ -223,11 +248,23 @@ class HandOff {
       this.timer = setTimeout(() => {
         setImmediate(() => {
           if (deadline === this.deadlines) {
-            this.fail(error());
+            this.expired(error());
           }
         });
       }, Math.max(0, ms));
     }
+  }
+
+  /** The deadline passed: a launch sent and not taken is withdrawn; anything else fails now. */
+  private expired(error: Error): void {
+    if (this.stage !== 'sent' && this.stage !== 'queued') {
+      this.fail(error);
+      return;
+    }
+    this.stage = 'withdrawing';
+    this.giveUp = error;
+    this.socket.end();
+    this.arm(WITHDRAW_GRACE_MS, () => error);
   }
 
   private fail(error: unknown): void {

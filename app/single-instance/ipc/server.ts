@@ -8,10 +8,14 @@
  * and at most {@link ServerOptions.maxConnections} such peers, the oldest closed when a new one
  * comes. Proven launches waiting for the handler are bounded on their own
  * ({@link ServerOptions.maxPendingLaunches}).
+ *
+ * A second instance that gives up on its launch half-closes the connection: read before the
+ * launch is taken, its end of file withdraws the launch (it is dropped, never handed to the
+ * handler, and the connection closed); read after, it changes nothing (the reply is still sent).
  */
 import { net, now } from '../builtins.js';
 import type { Server, Socket } from 'node:net';
-import { BusyError, EndpointError, EndpointNotOursError, HandlerError, ProtocolError, SingleInstanceError, describeOsError } from '../errors.js';
+import { BusyError, EndpointError, EndpointNotOursError, HandlerError, ProtocolError, SingleInstanceError, describeOsError, describeThrown } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import type { Logger } from '../logger.js';
 import type { Refusal, Trace } from '../trace.js';
@@ -39,7 +43,7 @@ export interface ServerOptions {
   maxMessageBytes: number;
   /** A connection must have proven itself (hello, auth) within this many ms. */
   handshakeTimeoutMs: number;
-  /** A proven connection must have sent its launch, and then its commit, within this many ms. */
+  /** A proven connection must have sent its launch within this many ms. */
   connectionTimeoutMs: number;
   /** Connections that have not proven themselves, at most; at the cap the oldest is closed. */
   maxConnections: number;
@@ -54,9 +58,10 @@ export interface ServerOptions {
   /**
    * Takes a proven launch; resolves the reply or rejects with the error to send back. It calls
    * `take` right before its handler gets the launch, and hands it over only if `take` resolves
-   * true: the second instance was told, on a connection still open.
+   * true: the second instance was told, on a connection still open. `withdrawn` aborts when the
+   * second instance gives up (or goes) before that: the launch is dropped at once.
    */
-  onLaunch(handover: Handover, take: () => Promise<boolean>): Promise<JsonValue>;
+  onLaunch(handover: Handover, take: () => Promise<boolean>, withdrawn: AbortSignal): Promise<JsonValue>;
 }
 
 /** The primary's listening endpoint. */
@@ -68,8 +73,8 @@ export interface LaunchServer {
    */
   relocate(endpoint: string): Promise<void>;
   /**
-   * Stops listening and closes every connection: at once where no launch was committed, after
-   * the reply (or refusal) where one was.
+   * Stops listening and closes every connection: at once where no launch was taken, after the
+   * reply (or refusal) where one was.
    */
   close(): Promise<void>;
 }
@@ -175,7 +180,7 @@ export async function listen(options: ServerOptions): Promise<LaunchServer> {
 }
 
 function listenOn(endpoint: string, accept: (socket: Socket) => void, logger: Logger): Promise<Server> {
-  const server = net.createServer(accept);
+  const server = net.createServer({ allowHalfOpen: true }, accept);
   return new Promise((resolve, reject) => {
     server.once('error', (error) => {
       reject(new EndpointError(`cannot listen on ${endpoint}: ${describeOsError(error)}`, { cause: error }));
@@ -199,6 +204,8 @@ class Connection {
   private handover: Handover | undefined;
   private stage: 'hello' | 'auth' | 'launch' | 'waiting' | 'answering' | 'closing';
   private deadline: NodeJS.Timeout | undefined;
+  /** Aborted when the second instance withdraws its launch (or goes) before it is taken. */
+  private readonly withdrawal = new AbortController();
 
   constructor(
     private readonly socket: Socket,
@@ -211,6 +218,7 @@ class Connection {
   start(): void {
     this.connections.admit(this);
     this.socket.once('close', () => this.closed());
+    this.socket.once('end', () => this.ended());
     this.socket.on('error', (error) => this.options.logger.debug(`connection error: ${String(error)}`));
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
   }
@@ -235,8 +243,27 @@ class Connection {
   private closed(): void {
     clearTimeout(this.deadline);
     this.connections.forget(this);
+    this.withdraw();
+  }
+
+  /**
+   * The second instance will send nothing more: it withdrew its launch if it was not taken yet,
+   * and a connection that has not sent one has nothing left to do. Only a taken launch's reply is still sent.
+   */
+  private ended(): void {
+    if (this.stage !== 'answering') {
+      this.withdraw();
+      this.stage = 'closing';
+      this.socket.destroySoon();
+    }
+  }
+
+  /** Drops a launch that waits to be taken: its sender gave up (or went), so it is never delivered. */
+  private withdraw(): void {
     if (this.stage === 'waiting' && this.handover) {
       this.options.logger.info(`second instance ${this.handover.pid} gave up before its launch was taken: not delivered`);
+      this.stage = 'closing';
+      this.withdrawal.abort();
     }
   }
 
@@ -309,12 +336,13 @@ class Connection {
     this.handover = handover;
     this.stage = 'waiting';
     this.options
-      .onLaunch(handover, () => this.taken())
+      .onLaunch(handover, () => this.taken(), this.withdrawal.signal)
       .then(
         (value) => this.send({ t: 'reply', v: PROTOCOL_VERSION, value }),
         (error: unknown) => this.sendError(error instanceof SingleInstanceError ? error : HandlerError.failed(error)),
       )
-      .finally(() => this.finish(handover));
+      .finally(() => this.finish(handover))
+      .catch((error: unknown) => this.options.logger.error(`a launch's connection failed: ${describeThrown(error)}`));
     if (this.stage === 'waiting') {
       this.send({ t: 'queued', v: PROTOCOL_VERSION });
     }
