@@ -89,11 +89,16 @@ function compile(build: Build): { status: number | null; output: string; exe: st
 describe('the generated installer include', () => {
   const include = renderInstallerInclude({ appId: APP_ID, scope: 'session', productName: HOSTILE_NAME });
 
-  it("opens the very names the app holds: the user's mutex (SID filled in) and the installation's (folder hash filled in)", () => {
-    const names = [...include.matchAll(/StrCpy \$R7 "(.*)"$/gm)].map((match) => match[1] ?? '');
-    const filled = (name: string, register: string, value: string): string => name.replace(new RegExp(`(?<!\\$)\\$${register}`), value).replace(/\$\$/g, '$');
-    assert.equal(filled(names[0] ?? '', '0', SID), win32MutexName(APP_ID, 'session', SID));
-    assert.equal(filled(names[1] ?? '', '1', '0badf00d'), win32InstallationMutexName(APP_ID, '0badf00d'));
+  it("opens the very names the app holds: the user's mutex (SID filled in, from the user's session or another) and the installation's (folder hash filled in)", () => {
+    const names = [...include.matchAll(/StrCpy \$R7 "(.+)"$/gm)].map((match) => match[1] ?? '').filter((name) => !name.startsWith('$R7'));
+    const filled = (name: string, values: Record<string, string>): string =>
+      Object.entries(values).reduce((text, [register, value]) => text.replace(new RegExp(`(?<!\\$)\\$${register}`, 'g'), value), name).replace(/\$\$/g, '$');
+    const user = win32MutexName(APP_ID, 'session', SID);
+    assert.deepEqual(names.map((name) => filled(name, { R0: SID, R1: '3', R4: '0badf00d' })), [
+      user.replace(/^Local\\/, 'Session\\3\\'),
+      user,
+      win32InstallationMutexName(APP_ID, '0badf00d'),
+    ]);
     assert.doesNotMatch(include, /System::Call '[^']*Local\\|System::Call '[^']*Global\\/, 'no name inside System::Call\'s own quotes');
   });
 
