@@ -712,8 +712,9 @@ function oldUninstallerResult(): string {
     DetailPrint "The previous version's uninstaller could not be started."
   \${ElseIf} $R0 != 0
     MessageBox MB_OK|MB_ICONEXCLAMATION "$(uninstallFailed): $R0" /SD IDOK
-    StrCpy $7 "The previous version of \${SI_PRODUCT} could not be uninstalled (exit code $R0); the update was not installed."
+    StrCpy $8 $R0
     !insertmacro _siSessionUser
+    StrCpy $7 "The previous version of \${SI_PRODUCT} could not be uninstalled (exit code $8); the update was not installed."
     !insertmacro _siGiveUp
   \${EndIf}
 !macroend
