@@ -38,6 +38,8 @@ export interface Build {
   oldUninstallerFails?: boolean;
   /** Once past the check, writes the flags it was started with to this file (Windows path), as JSON. */
   doneFile?: string;
+  /** Where it installs without /D= (electron-builder's: where the app was installed before). */
+  installDir?: string;
 }
 
 /** A command line as an NSIS string: double-quoted, its quotes and dollars escaped. */
@@ -92,7 +94,7 @@ function script(build: Build, exe: string, include: string): string[] {
     `!include "${include}"`,
     'Name "${PRODUCT_NAME}"',
     `OutFile "${exe}"`,
-    'InstallDir "$TEMP\\si-check"',
+    `InstallDir "${build.installDir ?? '$TEMP\\si-check'}"`,
     'RequestExecutionLevel user',
     // Run with a window, it goes straight to work and closes when done, as an update does.
     'Page instfiles',
