@@ -141,6 +141,14 @@ function header(include: InstallerInclude): string {
   !define SI_RETRY_WAIT_MS 3000
 !endif
 !define SI_PRODUCT "${nsisString(include.productName)}"
+; The app's program and electron-builder's uninstaller, named as electron-builder names them
+; (its own defines come after this file, where the hidden section below is already compiled).
+!ifdef APP_EXECUTABLE_FILENAME
+  !define SI_EXECUTABLE "\${APP_EXECUTABLE_FILENAME}"
+!else
+  !define SI_EXECUTABLE "\${PRODUCT_FILENAME}.exe"
+!endif
+!define SI_UNINSTALLER "Uninstall \${PRODUCT_FILENAME}.exe"
 ; STARTUPINFOW and PROCESS_INFORMATION, and where STARTUPINFOW's lpDesktop lies.
 !if \${NSIS_PTR_SIZE} > 4
   !define SI_STARTUPINFO_BYTES 104
@@ -151,17 +159,16 @@ function header(include: InstallerInclude): string {
 !endif
 !define /math SI_DESKTOP_OFFSET \${NSIS_PTR_SIZE} * 2
 
-; electron-builder defines these command-line tests; standalone, they are read here.
-!ifndef isUpdated
-  !macro _siHasOption _a _b _t _f
-    \${GetParameters} $R8
-    ClearErrors
-    \${GetOptions} $R8 "\${_b}" $R8
-    IfErrors \`\${_f}\` \`\${_t}\`
-  !macroend
-  !define isUpdated \`"" siHasOption "--updated"\`
-  !define isForceRun \`"" siHasOption "--force-run"\`
-!endif
+; The command line's flags, read here with NSIS's own FileFunc (electron-builder's isUpdated and
+; isForceRun call a plugin that is not yet found where its header includes this file).
+!macro _siHasOption _a _b _t _f
+  \${GetParameters} $R8
+  ClearErrors
+  \${GetOptions} $R8 "\${_b}" $R8
+  IfErrors \`\${_f}\` \`\${_t}\`
+!macroend
+!define siIsUpdated \`"" siHasOption "--updated"\`
+!define siIsForceRun \`"" siHasOption "--force-run"\`
 
 ; 1 once this process has checked: the user is asked (or the silent run acts) once.
 Var siChecked
@@ -356,13 +363,10 @@ function sample(names: Names): string {
         \${EndIf}
         StrCpy $2 $R9 $R8
         \${If} $2 == "$R3\\"
-          !ifdef UNINSTALL_FILENAME
-            \${If} $R9 != "$R3\\\${UNINSTALL_FILENAME}"
-              IntOp $9 $9 + 1
-            \${EndIf}
-          !else
+          StrCpy $2 "$R3\\\${SI_UNINSTALLER}"
+          \${If} $R9 != $2
             IntOp $9 $9 + 1
-          !endif
+          \${EndIf}
         \${EndIf}
       \${EndIf}
     \${EndIf}
@@ -526,7 +530,7 @@ function requestQuit(): string {
   !ifdef SI_QUIT_COMMAND
     StrCpy $R8 \${SI_QUIT_COMMAND}
   !else
-    StrCpy $R8 "$\\"$INSTDIR\\\${APP_EXECUTABLE_FILENAME}$\\" ${QUIT_REQUEST}"
+    StrCpy $R8 "$\\"$INSTDIR\\\${SI_EXECUTABLE}$\\" ${QUIT_REQUEST}"
   !endif
   !insertmacro _siStartAsUser
   StrCpy $5 "notrun"
@@ -547,16 +551,22 @@ function requestQuit(): string {
 }
 
 function giveUp(): string {
-  return `; Starts the installed (old) app again, as the user rather than elevated where electron-builder's
-; StdUtils is there.
+  return `; Starts the installed (old) app again, as the session's user, unelevated, as the quit request is
+; started; it is not waited for.
 !macro _siRelaunch
   !ifdef SI_RELAUNCH_COMMAND
-    Exec \${SI_RELAUNCH_COMMAND}
-  !else ifdef StdUtils.ExecShellAsUser
-    \${StdUtils.ExecShellAsUser} $5 "$INSTDIR\\\${APP_EXECUTABLE_FILENAME}" "open" ""
+    StrCpy $R8 \${SI_RELAUNCH_COMMAND}
   !else
-    Exec "$\\"$INSTDIR\\\${APP_EXECUTABLE_FILENAME}$\\""
+    StrCpy $R8 "$\\"$INSTDIR\\\${SI_EXECUTABLE}$\\""
   !endif
+  !insertmacro _siStartAsUser
+  \${If} $9 != 0
+    System::Call '*$R6(p .r8, p .r9)'
+    System::Call 'kernel32::CloseHandle(p r9)'
+    System::Call 'kernel32::CloseHandle(p r8)'
+  \${EndIf}
+  System::Free $R6
+  System::Free $R5
 !macroend
 
 ; Gives up: a trace when silent, the old app started again when --force-run asked, exit code 2.
@@ -564,7 +574,7 @@ function giveUp(): string {
   \${If} \${Silent}
     !insertmacro _siTrace
   \${EndIf}
-  \${If} \${isForceRun}
+  \${If} \${siIsForceRun}
     !insertmacro _siRelaunch
   \${EndIf}
   SetErrorLevel 2
@@ -594,7 +604,7 @@ function check(): string {
   !insertmacro _siInstallFolder
   StrCpy $3 0
   \${If} \${Silent}
-  \${OrIf} \${isUpdated}
+  \${OrIf} \${siIsUpdated}
     StrCpy $3 \${SI_UPDATE_WAIT_MS}
   \${EndIf}
   si_check_\${_id}:
