@@ -18,10 +18,11 @@ before(() => isolatedTmp());
 const TIMEOUT_MS = 1000;
 
 describe("the launch that carries the installer's quit request", () => {
-  it('ends within its bound against an app that never answers it (exit 4: delivered, no reply), and never shows a box', { timeout: 20_000 }, async () => {
+  it('ends within its bound against an app that never answers it (exit 4: delivered, no reply), and never shows a box', { timeout: 20_000 }, async (t) => {
     const appId = uniqueId('quit-unanswered');
     // A primary that takes launches but never answers a quit request (it registers no handler for them).
     const running = new NodeProcess([FIXTURE, 'primary', JSON.stringify({ appId })]);
+    t.after(() => running.stop('SIGKILL'));
     assert.equal((await running.first()).role, 'primary');
     const app = new AppDouble([], 'Notes');
     const dialog = new DialogDouble();
@@ -31,24 +32,23 @@ describe("the launch that carries the installer's quit request", () => {
     const elapsed = performance.now() - started;
     assert.ok(elapsed < TIMEOUT_MS + QUIT_REPLY_TIMEOUT_MS + 2000, `ended after ${Math.round(elapsed)} ms`);
     assert.deepEqual(dialog.shown, []);
-    await running.stop();
   });
 
-  it("an ordinary launch keeps the app's own reply timeout (a slow handler is not a quit request)", { timeout: 20_000 }, async () => {
+  it("an ordinary launch keeps the app's own reply timeout (a slow handler is not a quit request)", { timeout: 20_000 }, async (t) => {
     const appId = uniqueId('slow-open');
     const running = new NodeProcess([FIXTURE, 'primary', JSON.stringify({ appId }), '--never-reply']);
+    t.after(() => running.stop('SIGKILL'));
     assert.equal((await running.first()).role, 'primary');
     const app = new AppDouble([], 'Notes');
     const started = performance.now();
     void singleInstance({ app, dialog: new DialogDouble(), appId, argv: [process.execPath, 'main.js', 'notes.md'], replyTimeoutMs: QUIT_REPLY_TIMEOUT_MS + 1500, logger: new RecordingLogger() });
     assert.equal(await app.exit$, 4);
     assert.ok(performance.now() - started >= QUIT_REPLY_TIMEOUT_MS + 1500, 'waited for its own timeout');
-    await running.stop();
   });
 });
 
 describe('the running app takes a quit request only from its own installation', () => {
-  it("declines one whose program lies in another folder (another copy's installer), and takes its own", async () => {
+  it("declines one whose program lies in another folder (another copy's installer), and takes its own", async (t) => {
     const appId = uniqueId('quit-installation');
     const seen: Launch[] = [];
     const primary = await singleInstance({
@@ -61,13 +61,13 @@ describe('the running app takes a quit request only from its own installation', 
         return 'quitting';
       },
     });
+    t.after(() => primary.release());
     const ask = (program: string): Promise<unknown> =>
       runFixture(['claim', JSON.stringify({ appId, argv: [program, QUIT_REQUEST], request: 'quit' })]).then((result) => result.lines[0]?.reply);
     assert.deepEqual(await ask('/opt/another-copy/notes'), { declined: 'another installation' });
     assert.equal(seen.length, 0, 'not handed to onQuitRequest');
     assert.equal(await ask(process.execPath), 'quitting');
     assert.deepEqual(seen.map((launch) => launch.argv[0]), [process.execPath]);
-    await primary.release();
   });
 });
 
@@ -80,29 +80,29 @@ describe('the quit flag counts only as the first argument after the program', ()
   ];
 
   for (const [where, args, event] of cases) {
-    it(`the Electron layer, ${where}: ${event}`, async () => {
+    it(`the Electron layer, ${where}: ${event}`, async (t) => {
       const appId = uniqueId('flag-electron');
       const running = await startPrimary(appId, ['--on-quit', 'ignore']);
+      t.after(() => running.stop());
       const app = new AppDouble();
       void singleInstance({ app, dialog: new DialogDouble(), appId, argv: [process.execPath, 'main.js', ...args], logger: new RecordingLogger() });
       assert.equal(await app.exit$, 0);
       assert.equal((await running.waitForLines(2))[1]?.event, event);
-      await running.stop();
     });
 
-    it(`the host, ${where}: ${event}`, async () => {
+    it(`the host, ${where}: ${event}`, async (t) => {
       const appId = uniqueId('flag-host');
       const running = await startPrimary(appId, ['--on-quit', 'ignore']);
+      t.after(() => running.stop());
       assert.equal(await new HostProcess(['--id', appId, '--', ...args]).exited, 0);
       assert.equal((await running.waitForLines(2))[1]?.event, event);
-      await running.stop();
     });
   }
 
-  it('a launch with the flag elsewhere opens the app when none runs (it is no quit request)', async () => {
+  it('a launch with the flag elsewhere opens the app when none runs (it is no quit request)', async (t) => {
     const app = new AppDouble();
     const primary = await singleInstance({ app, dialog: new DialogDouble(), appId: uniqueId('flag-none'), argv: [process.execPath, 'main.js', 'notes.md', QUIT_REQUEST], logger: new RecordingLogger() });
+    t.after(() => primary.release());
     assert.deepEqual(app.exitCodes, [], 'it became the primary');
-    await primary.release();
   });
 });

@@ -30,53 +30,53 @@ function windowsPrimary(journal: string[], withHandler = true): Promise<Electron
 }
 
 describe("the Restart Manager's close (session-end, close-app)", () => {
-  it('takes the quit path, once, as a launch of source session-end', async () => {
+  it('takes the quit path, once, as a launch of source session-end', async (t) => {
     const journal: string[] = [];
     const primary = await windowsPrimary(journal);
+    t.after(() => primary.release());
     const window = new WindowDouble(journal);
     primary.setWindow(window);
     window.endSession('close-app');
     window.endSession('close-app');
     await settled();
     assert.deepEqual(journal, ['quit(session-end, pid own)']);
-    await primary.release();
   });
 
-  it('without onQuitRequest, quits the app (app.quit)', async () => {
+  it('without onQuitRequest, quits the app (app.quit)', async (t) => {
     const journal: string[] = [];
     const primary = await windowsPrimary(journal, false);
+    t.after(() => primary.release());
     const window = new WindowDouble(journal);
     primary.setWindow(window);
     window.endSession('close-app', 'critical');
     await settled();
     assert.deepEqual(journal, ['app.quit']);
-    await primary.release();
   });
 
-  it('a shutdown or a log-off is left to Electron', async () => {
+  it('a shutdown or a log-off is left to Electron', async (t) => {
     const journal: string[] = [];
     const primary = await windowsPrimary(journal);
+    t.after(() => primary.release());
     const window = new WindowDouble(journal);
     primary.setWindow(window);
     window.endSession('shutdown');
     window.endSession('logoff');
     await settled();
     assert.deepEqual(journal, []);
-    await primary.release();
   });
 
-  it('the window the app sets last is the one that answers; another platform does not listen', async () => {
+  it('the window the app sets last is the one that answers; another platform does not listen', async (t) => {
     const journal: string[] = [];
     const primary = await windowsPrimary(journal);
+    t.after(() => primary.release());
     const [first, second] = [new WindowDouble(journal), new WindowDouble(journal)];
     primary.setWindow(first);
     primary.setWindow(second);
     assert.deepEqual([first.sessionEndListeners, second.sessionEndListeners], [0, 1]);
-    await primary.release();
     const linux = await singleInstance({ app: new AppDouble(), dialog: new DialogDouble(), appId: uniqueId('no-restart-manager'), logger: new RecordingLogger(), platform: 'linux' });
+    t.after(() => linux.release());
     const window = new WindowDouble([]);
     linux.setWindow(window);
     assert.equal(window.sessionEndListeners, 0);
-    await linux.release();
   });
 });

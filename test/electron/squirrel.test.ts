@@ -59,15 +59,15 @@ describe('Squirrel.Windows events', () => {
     assert.match(JSON.stringify(outcome?.updateExe), /ENOENT/);
   });
 
-  it('singleInstance() on Windows never claims for one: the running instance is not handed it, and the launch exits 0', async () => {
+  it('singleInstance() on Windows never claims for one: the running instance is not handed it, and the launch exits 0', async (t) => {
     const appId = uniqueId('squirrel');
     const running = await startPrimary(appId);
+    t.after(() => running.stop());
     const app = new AppDouble();
     void singleInstance({ app, dialog: new DialogDouble(), appId, argv: mainArgv('--squirrel-install', '1.2.3'), platform: 'win32', logger: new RecordingLogger() });
     assert.equal(await app.exit$, 0);
     assert.equal(await new HostProcess(['--id', appId, '--', 'after-squirrel']).exited, 0);
     const [, handed] = await running.waitForLines(2);
     assert.deepEqual((handed?.argv as string[]).at(-1), 'after-squirrel', 'the first launch the primary saw came after the Squirrel event');
-    await running.stop();
   });
 });
