@@ -86,7 +86,8 @@ export interface ElectronPrimary {
   readonly endpoint: string;
   /**
    * Sets the window to bring forward on each launch (again for a new window). Launches that came
-   * before the first window are delivered (and the window focused) now, in arrival order.
+   * before the first window are delivered (and the window focused) now, in arrival order. On
+   * Windows, the Restart Manager's close of this window takes the quit path.
    */
   setWindow(window: WindowLike): void;
   /** Frees the lock and the endpoint (also done by the OS when the process exits). */
@@ -97,9 +98,11 @@ export interface ElectronPrimary {
  * Claims the single instance for an Electron app. Call it at the top of main, before
  * `app.whenReady()` and before any window: it takes `open-url` and `open-file` at once.
  * In a second instance it hands the launch over, calls `onHandedOver`, exits with `app.exit()`
- * and never settles. When the launch cannot be delivered (or the options are wrong) it logs,
- * shows an error box (not for an installer's quit request, which must never wait on a person)
- * and exits with the code of `exitCodeFor` (3: the running instance did not take the launch).
+ * and never settles (an installer's quit request waits for the reply at most
+ * `QUIT_REPLY_TIMEOUT_MS`). When the launch cannot be delivered (or the options are wrong) it
+ * logs, shows an error box (not for an installer's quit request, which must never wait on a
+ * person) and exits with the code of `exitCodeFor` (3: the running instance did not take the
+ * launch). On Windows, a Squirrel.Windows event launch is handled and exits 0 without claiming.
  * Only the primary's call resolves; it rejects only when `app` itself is missing (there is then
  * nothing to exit through).
  * @param options - Electron objects, app id and handlers
