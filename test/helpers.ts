@@ -18,6 +18,7 @@ export const FIXTURE = path.join(__dirname, 'fixtures', 'fixture.js');
 /** A `--require` hook that reports on stderr whether koffi was loaded (test/fixtures/report-koffi.ts). */
 export const REPORT_KOFFI = path.join(__dirname, 'fixtures', 'report-koffi.js');
 export { KOFFI_LOADED } from './fixtures/koffi-marker.js';
+export { BOUNDS } from './harness/bounds.js';
 
 /** A fresh app id, so that suites and cases never share an instance. */
 export function uniqueId(label = 'app'): string {
@@ -92,14 +93,38 @@ export function testUser(name: 'sole-a' | 'sole-b'): TestUser | undefined {
   return uid && gid && home ? { name, uid: Number(uid), gid: Number(gid), home } : undefined;
 }
 
-/** Why tests that need the test users cannot run here, or `undefined` when they can; CI must have them. */
-export function testUsersMissing(): string | undefined {
-  const missing = (['sole-a', 'sole-b'] as const).find((name) => !testUser(name));
-  const reason = missing && (process.getuid?.() === 0 ? `user ${missing} does not exist (.ci/run creates it)` : 'needs root to run processes as the test users');
-  if (reason && process.env.CI) {
-    throw new Error(`the suites with real users must run in CI: ${reason}`);
-  }
-  return reason;
+/** Something a suite needs that a machine may lack: whether this one has it, and what a skip says when not. */
+export interface Need {
+  met: boolean;
+  /** What is missing and how to get it. */
+  missing: string;
+}
+
+/**
+ * A file a suite needs (a tool, a prepared cache).
+ * @param file - its path
+ * @param fix - how to get it
+ */
+export function needFile(file: string, fix: string): Need {
+  return { met: fs.existsSync(file), missing: `${file} is missing: ${fix}` };
+}
+
+/** What running processes as the test users needs: root, and both users (.ci/run creates them). */
+export function needTestUsers(): Need[] {
+  const root: Need = { met: process.getuid?.() === 0, missing: 'needs root to run processes as the test users' };
+  const users = (['sole-a', 'sole-b'] as const).map((name): Need => ({ met: testUser(name) !== undefined, missing: `user ${name} does not exist (.ci/run creates it)` }));
+  return [root, ...users];
+}
+
+/**
+ * The `skip` option of every suite that needs what a machine may lack: `undefined` when each
+ * need is met, else what the first unmet one says. The runner (test/harness/run.ts) lists every
+ * skip with its reason when `npm test` ends, and under CI, where .ci/run provides everything,
+ * fails the run on any.
+ * @param needs - what the suite needs
+ */
+export function skipUnless(...needs: Need[]): string | undefined {
+  return needs.find((need) => !need.met)?.missing;
 }
 
 /**
@@ -181,8 +206,8 @@ export abstract class LineProcess {
    * Resolves with the first traced event (a `{"trace":…}` line of a process run with
    * `SOLE_INSTANCE_TRACE=1`) named `event` that matches `detail`.
    */
-  traced(event: string, detail: Line = {}): Promise<Line> {
-    return this.waitForLine((line) => line.trace === event && Object.entries(detail).every(([key, value]) => line[key] === value));
+  traced(event: string, detail: Line = {}, count = 1): Promise<Line> {
+    return this.waitForLine((line) => line.trace === event && Object.entries(detail).every(([key, value]) => line[key] === value), count);
   }
 
   /** Sends `signal` to the process and waits for it to exit. */
@@ -205,12 +230,12 @@ export abstract class LineProcess {
     }
   }
 
-  /** Resolves with the first line (past or future) that `matches` (rejects if the process exits first). */
-  async waitForLine(matches: (line: Line) => boolean): Promise<Line> {
-    for (let seen = 0; ; seen += 1) {
+  /** Resolves with the `count`th line (past or future) that `matches` (rejects if the process exits first). */
+  async waitForLine(matches: (line: Line) => boolean, count = 1): Promise<Line> {
+    for (let seen = 0, found = 0; ; seen += 1) {
       const lines = await this.waitForLines(seen + 1);
       const line = lines[seen];
-      if (line && matches(line)) {
+      if (line && matches(line) && (found += 1) === count) {
         return line;
       }
     }
@@ -244,10 +269,12 @@ export class NodeProcess extends LineProcess {
   /**
    * @param args - node arguments (a script and its arguments)
    * @param options - spawn options (cwd, env, uid...)
+   * @param wrapper - a command that runs node (a sandbox: `bwrap … --`), or none
    */
-  constructor(args: string[], options: SpawnOptions = {}) {
+  constructor(args: string[], options: SpawnOptions = {}, wrapper: readonly string[] = []) {
     super();
-    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    const [command = process.execPath, ...prefix] = [...wrapper, process.execPath];
+    this.child = spawn(command, [...(wrapper.length > 0 ? prefix : []), ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString();
     });
@@ -264,11 +291,15 @@ export class HostProcess extends NodeProcess {
    * @param args - host arguments
    * @param options - spawn options (cwd, env, uid...)
    * @param script - the host script (a copy elsewhere, for another user)
+   * @param wrapper - a command that runs node (a sandbox), or none
    */
-  constructor(args: string[], options: SpawnOptions = {}, script = HOST) {
-    super([script, ...args], options);
+  constructor(args: string[], options: SpawnOptions = {}, script = HOST, wrapper: readonly string[] = []) {
+    super([script, ...args], options, wrapper);
   }
 }
+
+/** bubblewrap around a process that sees everything as it is but the network: a namespace of its own (`unshare -n`, a sandbox without network). */
+export const OTHER_NETWORK: readonly string[] = ['bwrap', '--dev-bind', '/', '/', '--unshare-net', '--die-with-parent', '--'];
 
 /** Starts a host that must become the primary; resolves once it listens. */
 export async function startPrimary(id: string, extra: string[] = [], options: SpawnOptions = {}, script = HOST): Promise<HostProcess> {

@@ -1,8 +1,8 @@
 // Builds the package into dist/: one esbuild step for the shipped ES modules and tsc for the type
 // declarations, copied once more for CommonJS consumers.
 //
-//   dist/index.js, electron.js, builder.js   the entries, real ES modules (Node built-ins imported,
-//                                             koffi loaded with import()); the layers import ./index.js
+//   dist/index.js, electron.js, builder.js   the entries, real ES modules (Node built-ins taken as they
+//                                             are, koffi loaded with import()); the layers import ./index.js
 //   dist/types/**/*.d.ts                      the declarations, as ES module declarations
 //   dist/types-cjs/**/*.d.ts                  the same declarations for `require` (TypeScript reads
 //                                             them as CommonJS: their folder says so)

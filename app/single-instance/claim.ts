@@ -12,8 +12,7 @@
  * 3. Past the deadline: `PrimaryNotRespondingError` (nothing was delivered). Never a hang,
  *    never a second primary.
  */
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { now, sleep } from './builtins.js';
 import { BusyError, PrimaryNotRespondingError } from './errors.js';
 import { type HandOffOutcome, handOff } from './ipc/client.js';
 import type { Handover } from './ipc/protocol.js';
@@ -22,8 +21,8 @@ import type { Places } from './names.js';
 import { type ClaimOptions, type Settings, resolveOptions } from './options.js';
 import { forwardedEnv } from './own-launch.js';
 import { currentPlatform } from './platform/index.js';
-import { type PrimaryInstance, becomePrimary } from './primary.js';
-import { readRecord } from './record.js';
+import type { PrimaryInstance } from './primary.js';
+import { type PrimaryRecord, readRecord } from './record.js';
 
 export type { PrimaryInstance } from './primary.js';
 
@@ -62,8 +61,8 @@ const MAX_BACKOFF_MS = 50;
 export async function claim(options: ClaimOptions): Promise<Instance> {
   const settings = resolveOptions(options);
   const { logger, trace } = settings;
-  const started = performance.now();
-  const ms = (): number => Math.round(performance.now() - started);
+  const started = now();
+  const ms = (): number => Math.round(now() - started);
   const elapsed = (): string => `${ms()} ms`;
   const places = await currentPlatform.places(settings.appId, settings.scope);
   const deadline = started + settings.timeoutMs;
@@ -89,6 +88,8 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
           trace({ event: 'none', ms: ms() });
           return { role: 'none' };
         }
+        // Loaded only here: a second instance never reads the primary's code.
+        const { becomePrimary } = await import('./primary.js');
         const primary = await becomePrimary(places, lock, settings);
         logger.info(`primary listening on ${primary.endpoint} after ${elapsed()}`);
         trace({ event: 'primary', endpoint: primary.endpoint, ms: ms() });
@@ -106,7 +107,7 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
       return secondary(outcome.primaryPid, outcome.reply);
     }
     busy = outcome.kind === 'busy' ? outcome.detail : busy;
-    const remaining = deadline - performance.now();
+    const remaining = deadline - now();
     if (remaining <= 0) {
       logger.error(`no primary took the launch within ${settings.timeoutMs} ms (${describe(outcome)})`);
       throw busy ? new BusyError(busy) : PrimaryNotRespondingError.after(settings.timeoutMs, stalled(places));
@@ -121,13 +122,18 @@ function handOffAttempt(places: Places, settings: Settings, deadline: number): (
   const { logger } = settings;
   const handover: Handover = { argv: settings.argv, cwd: settings.cwd, data: settings.data, pid: process.pid, env: forwardedEnv(settings.forwardEnv), request: settings.request };
   return () => {
-    const record = readRecord(places.record, currentPlatform.owner);
+    const record = publishedRecord(places);
     if (!record) {
       return Promise.resolve({ kind: 'absent', reason: 'no primary has published a record' });
     }
+    if (!currentPlatform.trustsEndpoint(record.endpoint)) {
+      return Promise.resolve({ kind: 'absent', reason: `the endpoint ${record.endpoint} is not in a directory of this user's alone` });
+    }
     return handOff({
       endpoint: record.endpoint,
+      proof: currentPlatform.privateEndpoints ? 'token' : 'challenge',
       secret: record.secret,
+      primaryPid: record.pid,
       handover,
       maxMessageBytes: settings.maxMessageBytes,
       deadline,
@@ -152,9 +158,24 @@ function describe(outcome: HandOffOutcome): string {
   }
 }
 
+/** The running primary's record: where this launch would publish it, or where another choice put it. */
+function publishedRecord(places: Places): PrimaryRecord | undefined {
+  const record = readRecord(places.record, currentPlatform.owner);
+  if (record) {
+    return record;
+  }
+  for (const file of currentPlatform.otherRecords(places)) {
+    const other = readRecord(file, currentPlatform.owner);
+    if (other) {
+      return other;
+    }
+  }
+  return undefined;
+}
+
 /** What the user is told a launch waited for, naming the primary where its record does. */
 function stalled(places: Places): string {
-  const pid = readRecord(places.record, currentPlatform.owner)?.pid;
+  const pid = publishedRecord(places)?.pid;
   return pid === undefined ? 'the lock is held, but no primary has published where it listens' : `pid ${pid} holds the lock but did not take the launch`;
 }
 

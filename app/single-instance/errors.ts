@@ -78,6 +78,18 @@ export class PrimaryNotRespondingError extends SingleInstanceError {
         'It may be hung: close it (or end it in the task manager) and launch again.',
     );
   }
+
+  /**
+   * The primary held the launch for a handler that never came.
+   * @param primaryPid - its process id
+   * @param waitedMs - how long the launch waited for the handler
+   */
+  static held(primaryPid: number, waitedMs: number): PrimaryNotRespondingError {
+    return new PrimaryNotRespondingError(
+      `the running instance (pid ${primaryPid}) held the launch, but its window or handler did not take it within ${waitedMs} ms; ` +
+        'the launch was not delivered. Launch again once the app has started, or close it if it never shows its window.',
+    );
+  }
 }
 
 /** A message is larger than the agreed cap. */
@@ -254,6 +266,28 @@ const BY_CODE: Record<SingleInstanceErrorCode, new (detail: string) => SingleIns
 export function errorFromWire(code: string, detail: string): SingleInstanceError {
   const ErrorClass = Object.hasOwn(BY_CODE, code) ? BY_CODE[code as SingleInstanceErrorCode] : undefined;
   return ErrorClass ? new ErrorClass(detail) : new ProtocolError(`the running instance refused the launch with ${code}: ${detail}`);
+}
+
+/** What the user can do about the OS errors a launch meets in the field. */
+const OS_REMEDIES: Record<string, string> = {
+  EMFILE: 'this process has too many open files: raise its limit (ulimit -n), or close what holds them',
+  ENFILE: 'the system has too many open files: close some programs, or raise fs.file-max',
+  ENOSPC: 'the device is full: free some space',
+  EDQUOT: "the user's disk quota is used up: free some space",
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
+/**
+ * An OS error as a message says it: what failed, and what to do where something can be done.
+ * @param error - a Node system error (or anything caught)
+ */
+export function describeOsError(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const code = errnoCode(error) ?? (/too many open files/i.test(text) ? 'EMFILE' : undefined);
+  const remedy = code === undefined ? undefined : OS_REMEDIES[code];
+  return remedy ? `${text} (${remedy})` : text;
 }
 
 /**

@@ -4,8 +4,7 @@
  * tested on Linux and the installer generator uses the same code. Endpoints are not derived:
  * each primary makes an unpredictable one and publishes it in its record.
  */
-import { createHash } from 'node:crypto';
-import * as path from 'node:path';
+import { path } from './builtins.js';
 import { InvalidOptionsError } from './errors.js';
 
 /**
@@ -44,6 +43,8 @@ export interface Places {
   stateDir: string;
   /** Linux: the abstract socket name (without its leading NUL) a live primary holds; `null` elsewhere. */
   beacon: string | null;
+  /** Linux/macOS: the keys the presence semaphore may have, in the order tried; none on Windows. */
+  semaphoreKeys: readonly number[];
   /** Windows: the mutex every running instance of this installation holds; `null` elsewhere. */
   installation: string | null;
   /** Windows: what an installer that gave up leaves for the app to log (see {@link installerNotesName}); `null` elsewhere. */
@@ -175,6 +176,7 @@ function win32Places(appId: string, scope: Scope, context: PlaceContext): Places
     lock: win32MutexName(appId, scope, context.user),
     stateDir: context.stateDir,
     beacon: null,
+    semaphoreKeys: [],
     installation: context.installFolderHash === null ? null : win32InstallationMutexName(appId, context.installFolderHash),
     installerNotes: path.win32.join(context.stateDir, installerNotesName(appId)),
   };
@@ -190,9 +192,21 @@ function posixPlaces(appId: string, context: PlaceContext): Places {
     lock: path.posix.join(context.stateDir, `${stem}.lock`),
     stateDir: context.stateDir,
     beacon: context.platform === 'linux' ? `${snapPrefix}sole-instance/${context.user}/${digest(stem)}` : null,
+    // Only a launch that takes the lock needs them: a second instance never hashes them.
+    get semaphoreKeys() {
+      return semaphoreKeys(`${context.user}/${stem}`);
+    },
     installation: null,
     installerNotes: null,
   };
+}
+
+/** Keys a presence semaphore may take, tried in order: another user can take some, not all. */
+const SEMAPHORE_KEYS = 8;
+
+/** The System V keys of one user's instance: positive 31-bit numbers (0 is `IPC_PRIVATE`). */
+function semaphoreKeys(name: string): number[] {
+  return Array.from({ length: SEMAPHORE_KEYS }, (_, index) => Number.parseInt(digest(`sole-instance/${name}/${index}`).slice(0, 8), 16) % 0x7fffffff || 1);
 }
 
 /**
@@ -215,6 +229,32 @@ function fitted(text: string, max: number): string {
   return `${text.slice(0, max - hash.length - 1)}-${hash}`;
 }
 
+/**
+ * A 128-bit hash of `text` as 32 hex digits: four multiplicative lanes over its UTF-8 bytes, then
+ * cross-mixed and finished with murmur3's avalanche. Stable names from any text, not a secret
+ * (every name derived here is predictable by design); it keeps Node's crypto off a launch's path.
+ */
 function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+  const bytes = Buffer.from(text, 'utf8');
+  let a = 0x9e3779b1;
+  let b = 0x85ebca6b;
+  let c = 0xc2b2ae35;
+  let d = 0x27d4eb2f;
+  for (let index = 0; index < bytes.length; index += 1) {
+    const byte = bytes[index] ?? 0;
+    a = Math.imul(a ^ byte, 0x01000193);
+    b = Math.imul(b ^ byte, 0x5bd1e995);
+    c = Math.imul(c ^ byte, 0x1b873593);
+    d = Math.imul(d ^ byte, 0xcc9e2d51);
+  }
+  const mixed = [a ^ Math.imul(b, 0x9e3779b1), b ^ Math.imul(c, 0x9e3779b1), c ^ Math.imul(d, 0x9e3779b1), d ^ Math.imul(a, 0x9e3779b1)];
+  return mixed.map((lane) => avalanche(lane ^ text.length).toString(16).padStart(8, '0')).join('');
+}
+
+/** murmur3's 32-bit finaliser: every input bit flips each output bit with probability ½. */
+function avalanche(value: number): number {
+  let h = value >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }

@@ -7,14 +7,14 @@
  */
 import { extractDeepLink } from './deep-link.js';
 import type { Handover } from './ipc/protocol.js';
-import { type LaunchServer, listen } from './ipc/server.js';
+import { listen } from './ipc/server.js';
 import type { JsonValue } from './json.js';
 import { Keeper, type Published } from './keeper.js';
 import type { Launch, LaunchHandler } from './launch.js';
-import { LaunchQueue } from './launch-queue.js';
+import { LaunchQueue, type Take } from './launch-queue.js';
 import type { Places } from './names.js';
 import type { Settings } from './options.js';
-import { type KernelLock, currentPlatform } from './platform/index.js';
+import { type Held, type KernelLock, currentPlatform } from './platform/index.js';
 import { newSecret, removeRecordIfOurs, writeRecord } from './record.js';
 
 /** This process won: it is the one instance. */
@@ -53,36 +53,45 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
   const { logger, trace } = settings;
   const launches = settings.queue;
   const quitRequests = new LaunchQueue();
-  const endpoint = currentPlatform.createEndpoint();
   const secret = newSecret();
-  const receive = (handover: Handover): Promise<JsonValue> => {
+  const receive = (handover: Handover, take: Take): Promise<JsonValue> => {
     const queue = handover.request === 'quit' ? quitRequests : launches;
-    const queued = queue.size > 0;
+    const queued = !queue.ready;
     logger.info(`second instance ${handover.pid} handed over ${handover.argv.length} arguments${handover.request ? ` (${handover.request} request)` : ''}${queued ? ' (queued)' : ''}`);
     trace({ event: 'received', pid: handover.pid, request: handover.request, queued });
-    return queue.deliver(launchOf(handover, settings.scheme));
+    return queue.deliver(launchOf(handover, settings.scheme), take);
   };
-  let server: LaunchServer;
+  const undo: (() => unknown)[] = [() => lock.release()];
+  let published: Published;
+  let presence: Held | undefined;
+  let keeper: Keeper;
   try {
-    server = await listen({ ...settings, endpoint: endpoint.path, secret, onLaunch: receive });
-  } catch (error) {
-    endpoint.remove();
-    lock.release();
-    throw error;
-  }
-  const presence = await currentPlatform.holdPresence(places, logger, trace);
-  const published: Published = { places, lock, server, endpoint, record: { pid: process.pid, endpoint: endpoint.path, secret } };
-  try {
+    const endpoint = currentPlatform.createEndpoint();
+    undo.push(() => endpoint.remove());
+    const listening = listen({ ...settings, endpoint: endpoint.path, secret, proof: currentPlatform.privateEndpoints ? 'token' : 'challenge', onLaunch: receive });
+    const holding = currentPlatform.holdPresence(places, logger, trace);
+    // Both are waited for before anything fails, so that the undo below lets go of whatever was taken.
+    const [listened, held] = await Promise.allSettled([listening, holding]);
+    if (listened.status === 'fulfilled') {
+      undo.push(() => listened.value.close());
+    }
+    if (held.status === 'fulfilled') {
+      presence = held.value;
+      undo.push(() => presence?.close());
+    }
+    const server = settled(listened);
+    settled(held);
+    published = { places, lock, server, endpoint, record: { pid: process.pid, endpoint: endpoint.path, secret } };
     writeRecord(places.record, published.record);
+    keeper = new Keeper(published, currentPlatform, logger, trace);
+    keeper.start();
   } catch (error) {
-    await server.close();
-    endpoint.remove();
-    lock.release();
-    presence?.close();
+    // Never a half-started primary: what was taken is let go, newest first, and the launch fails with the cause.
+    for (const step of undo.reverse()) {
+      await step();
+    }
     throw error;
   }
-  const keeper = new Keeper(published, currentPlatform, logger, trace);
-  keeper.start();
 
   const letGo = (): void => {
     published.endpoint.remove();
@@ -110,7 +119,7 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
         await keeper.stop();
         launches.close();
         quitRequests.close();
-        await server.close();
+        await published.server.close();
         letGo();
         logger.info('released the lock and endpoint');
         trace({ event: 'released' });
@@ -118,6 +127,14 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
       return released;
     },
   };
+}
+
+/** The value of a settled promise, or its reason thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') {
+    throw result.reason;
+  }
+  return result.value;
 }
 
 /** The launch a second instance handed over, as its handler receives it. */

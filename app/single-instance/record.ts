@@ -4,9 +4,9 @@
  * user's state directory, readable by the user only, and is replaced atomically, so a launch
  * reads either a whole record or none.
  */
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import { EndpointError } from './errors.js';
+import { fs } from './builtins.js';
+import { EndpointError, describeOsError } from './errors.js';
+import { randomBytes } from './random.js';
 
 /** What a running primary publishes. */
 export interface PrimaryRecord {
@@ -82,7 +82,7 @@ export function writeRecord(file: string, record: PrimaryRecord): void {
     fs.renameSync(staging, file);
   } catch (error) {
     fs.rmSync(staging, { force: true });
-    throw new EndpointError(`cannot publish the instance record ${file}: ${String(error)}`, { cause: error });
+    throw new EndpointError(`cannot publish the instance record ${file}: ${describeOsError(error)}`, { cause: error });
   }
 }
 

@@ -36,7 +36,7 @@ export type TraceEvent =
   /** The primary restored something that was deleted under it. */
   | { event: 'restored'; what: Restored }
   /** The primary runs without something that protects it (the reason is logged). */
-  | { event: 'degraded'; what: 'beacon' | 'installation' | 'watch' }
+  | { event: 'degraded'; what: 'beacon' | 'semaphore' | 'installation' | 'watch' }
   /** The primary let go of its lock and endpoint. */
   | { event: 'released' };
 

@@ -5,7 +5,8 @@
  *   node dist/host.js --id <appId> [--scope session|user] [--data <json>] [--reply <json>]
  *                     [--timeout-ms <n>] [--hold-ms <n>] [--on-quit quit|ignore] [--] [args...]
  *
- * Primary: prints `{"role":"primary","pid":…,"endpoint":"…"}` once listening, then one
+ * Primary: prints `{"role":"primary","pid":…,"endpoint":"…"}` once listening with its SIGINT/SIGTERM
+ * handlers installed (a signal sent on seeing the line is handled), then one
  * `{"event":"second-instance",…}` line per launch, replying with `--reply` (default null); exits 0
  * after `--hold-ms`, or on SIGINT/SIGTERM. A launch whose own arguments (after `--`) start with an
  * installer's quit request (`--sole-instance-request=quit`) prints `{"event":"quit-request","pid":…}` and, unless
@@ -18,6 +19,7 @@
  * print each event of its diagnostics channel as a `{"trace":"<event>",…}` line on stdout.
  */
 import { subscribe } from 'node:diagnostics_channel';
+import { writeSync } from 'node:fs';
 import {
   type ClaimOptions,
   ExitCode,
@@ -113,8 +115,9 @@ function parseCount(flag: string, text: string): number {
   return value;
 }
 
+/** Prints one JSON line, written at once (no stream is made for stdout: a launch's start-up pays for what it uses only). */
 function print(line: object): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
+  writeSync(1, `${JSON.stringify(line)}\n`);
 }
 
 const stderrLogger: Logger = {
@@ -132,7 +135,7 @@ function printTrace(): void {
   });
 }
 
-/** Serves launches; announces itself only once it can take a signal without dying of it. */
+/** Serves launches as the primary; announces itself once its handlers are installed, so that a signal sent on seeing the line is handled. */
 function serve(primary: PrimaryInstance, args: HostArgs): void {
   let hold: NodeJS.Timeout | undefined;
   const stop = (): void => {

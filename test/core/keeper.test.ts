@@ -14,9 +14,9 @@ import type { Places } from '../../app/single-instance/names.js';
 import type { Restored } from '../../app/single-instance/trace.js';
 import { currentPlatform } from '../../app/single-instance/platform/index.js';
 import { type PrimaryRecord, readRecord, removeRecordIfOurs, writeRecord } from '../../app/single-instance/record.js';
-import { type Finished, HostProcess, type ReadableCopy, type TestUser, asUser, finished, isolatedTmp, placesOf, readableCopy, tempDir, testUser, testUsersMissing, uniqueId } from '../helpers.js';
+import { type Finished, HostProcess, type ReadableCopy, type TestUser, asUser, finished, isolatedTmp, needTestUsers, placesOf, readableCopy, skipUnless, tempDir, testUser, uniqueId } from '../helpers.js';
 
-const missing = testUsersMissing();
+const missing = skipUnless(...needTestUsers());
 let user: TestUser;
 let copy: ReadableCopy;
 before(() => {

@@ -32,6 +32,7 @@ describe('places on Windows', () => {
       lock: `Local\\com.example.notes-${SID}`,
       stateDir: 'C:\\Users\\ana\\AppData\\Local\\sole-instance',
       beacon: null,
+      semaphoreKeys: [],
       installation: null,
       installerNotes: 'C:\\Users\\ana\\AppData\\Local\\sole-instance\\com.example.notes.installer.log',
     });

@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { before, describe, it } from 'node:test';
-import { type Launch, QUIT_REQUEST } from 'sole-instance';
+import { type Launch, QUIT_REQUEST, claim } from 'sole-instance';
 import { QUIT_REPLY_TIMEOUT_MS, singleInstance } from 'sole-instance/electron';
 import { FIXTURE, HostProcess, NodeProcess, RecordingLogger, isolatedTmp, runFixture, startPrimary, uniqueId } from '../helpers.js';
 import { AppDouble, DialogDouble } from './doubles.js';
@@ -18,12 +18,12 @@ before(() => isolatedTmp());
 const TIMEOUT_MS = 1000;
 
 describe("the launch that carries the installer's quit request", () => {
-  it('ends within its bound against an app that never answers it (exit 4: delivered, no reply), and never shows a box', { timeout: 20_000 }, async (t) => {
+  it('ends within its bound against an app that takes it and never answers (exit 4: delivered, no reply), and never shows a box', { timeout: 20_000 }, async (t) => {
     const appId = uniqueId('quit-unanswered');
-    // A primary that takes launches but never answers a quit request (it registers no handler for them).
-    const running = new NodeProcess([FIXTURE, 'primary', JSON.stringify({ appId })]);
-    t.after(() => running.stop('SIGKILL'));
-    assert.equal((await running.first()).role, 'primary');
+    const running = await claim({ appId });
+    assert.ok(running.role === 'primary');
+    t.after(() => running.release());
+    running.onQuitRequest(() => new Promise<never>(() => undefined));
     const app = new AppDouble([], 'Notes');
     const dialog = new DialogDouble();
     const started = performance.now();

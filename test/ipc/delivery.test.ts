@@ -34,9 +34,9 @@ async function fixturePrimary(id: string, flags: string[] = []): Promise<NodePro
 const delivered = (primary: NodeProcess): unknown[] => primary.lines.filter((line) => 'delivered' in line).map((line) => line.delivered);
 
 describe('a primary that goes away mid-hand-off', () => {
-  it('stopped right after its welcome, then killed: the launch is not lost, it becomes the primary (exit 0)', async () => {
-    const id = uniqueId('welcome-kill');
-    const primary = await fixturePrimary(id, ['--stop-after-welcome']);
+  it('stopped as the launch arrives (before its handler takes it), then killed: never delivered, and not lost: it becomes the primary (exit 0)', async () => {
+    const id = uniqueId('arrival-kill');
+    const primary = await fixturePrimary(id, ['--stop-on-launch']);
     const launch = new HostProcess(['--id', id, '--', 'survivor']);
     started.push(launch);
     await primary.waitForLine((line) => line.stopping === true);
@@ -46,9 +46,9 @@ describe('a primary that goes away mid-hand-off', () => {
     assert.deepEqual(delivered(primary), []);
   });
 
-  it('stalled past the deadline: the launch exits 3 and is never delivered; launching again delivers exactly once', async () => {
+  it('stopped as the launch arrives, past the deadline: the launch exits 3 and is never delivered, even once the primary runs again; launching again delivers exactly once', async () => {
     const id = uniqueId('stall');
-    const primary = await fixturePrimary(id, ['--stop-after-welcome']);
+    const primary = await fixturePrimary(id, ['--stop-on-launch']);
     const gaveUp = await runHost(['--id', id, '--timeout-ms', '600', '--', 'first']);
     assert.equal(gaveUp.code, 3, gaveUp.stderr);
     assert.match(gaveUp.stderr, /did not take the launch|not delivered/);
@@ -82,6 +82,33 @@ describe('a primary that goes away mid-hand-off', () => {
       return true;
     });
     await primary.waitForLine((line) => 'delivered' in line);
+  });
+
+  it('the launch waits for a handler (no window yet), then the primary is killed: never delivered, and not lost: it becomes the primary (exit 0)', async () => {
+    const id = uniqueId('queued-kill');
+    const primary = await fixturePrimary(id, ['--handler-on-signal']);
+    const launch = new HostProcess(['--id', id, '--', 'survivor']);
+    started.push(launch);
+    await primary.waitForLine((line) => line.received === launch.child.pid && line.queued === true);
+    primary.child.kill('SIGKILL');
+    assert.equal((await launch.role()).role, 'primary', launch.stderr);
+    assert.equal(await launch.stop(), 0);
+    assert.deepEqual(delivered(primary), []);
+  });
+
+  it('the launch waits for a handler longer than replyTimeoutMs: not delivered (exit 3 and its error), and the handler that comes later never sees it', async () => {
+    const id = uniqueId('queued-timeout');
+    const primary = await fixturePrimary(id, ['--handler-on-signal']);
+    await assert.rejects(claim({ appId: id, argv: ['too-late'], replyTimeoutMs: 400 }), (error: unknown) => {
+      assert.equal((error as { code?: string }).code, 'ETIMEOUT');
+      assert.match(String(error), /held the launch, but its window or handler did not take it within 400 ms; the launch was not delivered/);
+      return true;
+    });
+    primary.child.kill('SIGUSR1');
+    await primary.waitForLine((line) => line.handler === true);
+    const again = await runHost(['--id', id, '--', 'in-time']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(delivered(primary), [[process.execPath, HOST, '--id', id, '--', 'in-time']]);
   });
 });
 

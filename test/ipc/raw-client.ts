@@ -16,7 +16,7 @@ export class RawClient {
     this.socket = net.connect(endpoint);
     this.socket.on('error', () => undefined);
     this.socket.on('data', (chunk: Buffer) => {
-      this.received.push(...this.reader.push(chunk));
+      this.reader.push(chunk, (message) => this.received.push(message));
       for (const waiter of this.waiters.filter((w) => this.received.length >= w.count)) {
         waiter.resolve();
       }

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
 import { type ClaimOptions, type PrimaryInstance, claim } from 'sole-instance';
-import { PROTOCOL_VERSION, newNonce } from '../../app/single-instance/ipc/protocol.js';
+import { PROTOCOL_VERSION } from '../../app/single-instance/ipc/protocol.js';
 import { RecordingLogger, TraceRecorder, isolatedTmp, runHost, uniqueId } from '../helpers.js';
 import { RawClient } from './raw-client.js';
 
@@ -80,7 +80,7 @@ describe('primary robustness', () => {
     const current = await startPrimary({ maxMessageBytes: 4096 });
     const client = new RawClient(current.primary.endpoint);
     await client.connected();
-    client.send({ t: 'hello', v: PROTOCOL_VERSION, nonce: newNonce(), padding: 'x'.repeat(2000) });
+    client.send({ t: 'auth', v: PROTOCOL_VERSION, token: 'x', padding: 'x'.repeat(2000) });
     await client.closed;
     assert.equal(client.received.length, 1);
     const [error] = client.received;
@@ -119,13 +119,10 @@ describe('primary robustness', () => {
   it('a launch with a wrong proof is refused and never reaches the handler', async () => {
     const current = await startPrimary();
     const client = new RawClient(current.primary.endpoint);
-    client.send({ t: 'hello', v: PROTOCOL_VERSION, nonce: newNonce() });
-    const [welcome] = await client.waitFor(1);
-    assert.equal(welcome?.t, 'welcome');
-    client.send({ t: 'auth', v: PROTOCOL_VERSION, mac: 'forged' });
+    client.send({ t: 'auth', v: PROTOCOL_VERSION, token: 'forged' });
     client.send({ t: 'launch', v: PROTOCOL_VERSION, argv: ['evil'], cwd: '/', data: null, pid: 1, env: {}, request: null });
     await client.closed;
-    assert.deepEqual(client.received[1], {
+    assert.deepEqual(client.received[0], {
       t: 'error',
       v: PROTOCOL_VERSION,
       code: 'ENOTOURS',
@@ -139,7 +136,7 @@ describe('primary robustness', () => {
   it('an unknown protocol version gets a clear error', async () => {
     const current = await startPrimary();
     const client = new RawClient(current.primary.endpoint);
-    client.send({ t: 'hello', v: 99, nonce: newNonce() });
+    client.send({ t: 'auth', v: 99, token: 'x' });
     await client.closed;
     assert.equal(client.received[0]?.t, 'error');
     assert.match(JSON.stringify(client.received[0]), new RegExp(`speaks protocol version 99, this one speaks ${PROTOCOL_VERSION}`));
@@ -149,10 +146,9 @@ describe('primary robustness', () => {
   it('a launch before the proof is refused', async () => {
     const current = await startPrimary();
     const client = new RawClient(current.primary.endpoint);
-    client.send({ t: 'hello', v: PROTOCOL_VERSION, nonce: newNonce() });
     client.send({ t: 'launch', v: PROTOCOL_VERSION, argv: [], cwd: '/', data: null, pid: 1, env: {}, request: null });
     await client.closed;
-    assert.match(JSON.stringify(client.received[1]), /unexpected \\"launch\\" message/);
+    assert.match(JSON.stringify(client.received[0]), /unexpected \\"launch\\" message/);
     await assertHandOffWorks(current);
   });
 });

@@ -11,7 +11,7 @@ import { before, describe, it } from 'node:test';
 import Ajv from 'ajv';
 import * as asar from '@electron/asar';
 import { type AfterPackContext, type Target, afterPack, binaryTarget, electronBuilderPreset, installerIncludePath, koffiFolder, soleInstanceForge } from 'sole-instance/builder';
-import { FIXTURE, NodeProcess, ROOT, finished, tempDir } from '../helpers.js';
+import { BOUNDS, FIXTURE, NodeProcess, ROOT, finished, tempDir } from '../helpers.js';
 import { type BuilderOs, runElectronBuilder, standInElectron } from './electron-builder.js';
 
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { soleInstance: { appId: string } };
@@ -131,7 +131,7 @@ describe('electron-builder --dir, offline, with a stand-in Electron', () => {
     ['mac', 'arm64', 'mac-arm64', 'Single Instance Demo.app/Contents/Resources', 'darwin_arm64', { platform: 'darwin', arch: 'arm64' }],
   ];
   for (const [os, arch, folder, resourcesIn, triplet, target] of builds) {
-    it(`${os} ${arch}: the packed app carries the target's koffi binary and not the build machine's`, async () => {
+    it(`${os} ${arch}: the packed app carries the target's koffi binary and not the build machine's`, { timeout: BOUNDS.build }, async () => {
       await runElectronBuilder({ os, args: ['dir', `--${arch}`], electron: electrons[os] ?? '', output });
       const resources = path.join(output, folder, resourcesIn);
       assert.deepEqual(placedBinaries(resources)[triplet], target);

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { NodeProcess, ROOT, finished, isolatedTmp, tempDir, uniqueId } from '../helpers.js';
+import { BOUNDS, NodeProcess, ROOT, finished, isolatedTmp, tempDir, uniqueId } from '../helpers.js';
 import { ELECTRON, run } from './shapes.js';
 
 const PROJECTS = path.join(ROOT, 'test', 'package', 'projects');
@@ -29,7 +29,7 @@ before(async () => {
   fs.cpSync(path.join(PROJECTS, 'types'), path.join(project, 'types'), { recursive: true });
   const typescripts = Object.entries(TYPESCRIPTS).map(([alias, version]) => `${alias}@npm:typescript@${version}`);
   await run('npm', ['install', '--no-audit', '--no-fund', tarball, 'koffi', ELECTRON, '@types/node@24', ...typescripts], project);
-});
+}, { timeout: BOUNDS.install });
 
 describe('the tarball', () => {
   it('ships the bundles, their types and the package files; no sources, tests or build scripts', () => {

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { installerIncludePath } from 'sole-instance/builder';
-import { ROOT, tempDir } from '../helpers.js';
+import { BOUNDS, ROOT, needFile, skipUnless, tempDir } from '../helpers.js';
 import { runElectronBuilder, standInElectron } from './electron-builder.js';
 
 const TEMPLATES = path.join(ROOT, 'node_modules', 'app-builder-lib', 'templates', 'nsis');
@@ -75,13 +75,9 @@ function toolchain(): Record<string, string> {
   };
 }
 
-/** Why these builds cannot run here, or `undefined`. */
-function toolsMissing(): string | undefined {
-  const missing = [MINGW, SEVEN_ZIP, MAKENSIS].find((tool) => !fs.existsSync(tool));
-  return missing && `${missing} is missing: .ci/run installs it`;
-}
+const TOOLS = [MINGW, SEVEN_ZIP, MAKENSIS].map((tool) => needFile(tool, '.ci/run installs it'));
 
-describe("electron-builder's NSIS installers with the generated include", { skip: toolsMissing() }, () => {
+describe("electron-builder's NSIS installers with the generated include", { skip: skipUnless(...TOOLS) }, () => {
   let env: Record<string, string> = {};
   let electron = '';
   before(() => {
@@ -110,7 +106,7 @@ describe("electron-builder's NSIS installers with the generated include", { skip
     ['assisted, per machine', ['-c.nsis.oneClick=false', '-c.nsis.perMachine=true', '-c.nsis.installerLanguages=en_US']],
   ];
   for (const [shape, config] of shapes) {
-    it(`${shape}: installer and uninstaller compile, warnings as errors; the installer checks in a section of its own, before electron-builder's install section`, async () => {
+    it(`${shape}: installer and uninstaller compile, warnings as errors; the installer checks in a section of its own, before electron-builder's install section`, { timeout: BOUNDS.build }, async () => {
       const sections = path.join(tempDir('sections'), 'sections.txt');
       const installer = await build('shape', ['--x64', ...(config.length === 0 ? ['--arm64'] : []), ...config], { SOLE_INSTANCE_SECTIONS: sections });
       assert.equal(fs.readFileSync(installer).subarray(0, 2).toString(), 'MZ', 'a Windows program');
@@ -122,7 +118,7 @@ describe("electron-builder's NSIS installers with the generated include", { skip
     });
   }
 
-  it('the generated check is really compiled in: a quit command it cannot compile fails the build inside its macro', async () => {
+  it('the generated check is really compiled in: a quit command it cannot compile fails the build inside its macro', { timeout: BOUNDS.build }, async () => {
     const custom = path.join(tempDir('custom-include'), 'installer.nsh');
     fs.writeFileSync(custom, `!define SI_QUIT_COMMAND 'one two three four'\n!include "${installerIncludePath(ROOT)}"\n`);
     await assert.rejects(build('broken', ['--x64', `-c.nsis.include=${custom}`]), (error: { stdout: string; stderr: string }) => {
@@ -131,7 +127,7 @@ describe("electron-builder's NSIS installers with the generated include", { skip
     });
   });
 
-  it('an nsis.include of the app\'s own that leaves the check out stops the real build', async () => {
+  it('an nsis.include of the app\'s own that leaves the check out stops the real build', { timeout: BOUNDS.build }, async () => {
     const custom = path.join(tempDir('custom-include'), 'installer.nsh');
     fs.writeFileSync(custom, '!macro customInstall\n!macroend\n');
     await assert.rejects(build('replaced', ['--x64', `-c.nsis.include=${custom}`]), (error: { stdout: string; stderr: string }) => {

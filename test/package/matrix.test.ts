@@ -15,7 +15,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { KOFFI_LOADED, type Line, NodeProcess, REPORT_KOFFI, ROOT, finished, isolatedTmp, tempDir } from '../helpers.js';
+import { BOUNDS, KOFFI_LOADED, type Line, NodeProcess, REPORT_KOFFI, ROOT, finished, isolatedTmp, tempDir } from '../helpers.js';
 import { type MatrixContext, SHAPES, type Shape, installForgeTools, run, timed } from './shapes.js';
 
 const STAND_IN = path.join(__dirname, 'stand-in', 'register.js');
@@ -52,7 +52,7 @@ before(async () => {
     }
   };
   void Promise.all(Array.from({ length: CONCURRENCY }, next));
-});
+}, { timeout: BOUNDS.install });
 
 /** Packs the package as `npm publish` would (its prepack builds it from source). */
 async function pack(dir: string): Promise<string> {
@@ -100,7 +100,8 @@ for (const shape of SHAPES) {
   describe(shape.name, () => {
     let made: Prepared;
 
-    it('installs the packed package, takes the drop-in, type-checks and builds with its own toolchain', async (t) => {
+    // Waits for the shape to be made in the background (installs from the registry, three at a time).
+    it('installs the packed package, takes the drop-in, type-checks and builds with its own toolchain', { timeout: BOUNDS.install }, async (t) => {
       made = await (prepared.get(shape) ?? Promise.reject(new Error('not scheduled')));
       const times = Object.entries(made.seconds).map(([step, value]) => `${step} ${value.toFixed(1)} s`);
       const skipped = Array.isArray(shape.typecheck) ? '' : ` (no type-check: ${shape.typecheck.skipped})`;

@@ -17,15 +17,16 @@ import {
   asUser,
   finished,
   isolatedTmp,
+  needTestUsers,
   placesOf,
   readableCopy,
+  skipUnless,
   tempDir,
   testUser,
-  testUsersMissing,
   uniqueId,
 } from '../helpers.js';
 
-const missing = testUsersMissing();
+const missing = skipUnless(...needTestUsers());
 let ana: TestUser;
 let bob: TestUser;
 let copy: ReadableCopy;

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FIXTURE, type Finished, LineProcess, ROOT, finished } from '../helpers.js';
+import { FIXTURE, type Finished, LineProcess, type Need, ROOT, finished, needFile } from '../helpers.js';
 
 const CACHE = path.join(ROOT, '.cache', 'wine');
 /** Folder the Windows processes run in: a copy of the build beside koffi's Windows install and the package. */
@@ -24,11 +24,10 @@ const LOGS = path.join(CACHE, 'logs');
 const WINE_ENV: NodeJS.ProcessEnv = { ...process.env, WINEPREFIX: PREFIX, WINEDEBUG: '-all' };
 delete WINE_ENV.DISPLAY;
 
-/** Why the harness cannot run here, or `undefined` when it can. */
-export function harnessMissing(): string | undefined {
+/** What the harness needs: Wine, Xvfb, the Windows node.exe and koffi, the prefix (test/wine/setup.sh makes them). */
+export function wineNeeds(): Need[] {
   const needed = [WINE, XVFB, NODE_EXE, path.join(RUN_DIR, 'node_modules', '@koromix', 'koffi-win32-x64'), path.join(PREFIX, '.win10')];
-  const missing = needed.find((file) => !fs.existsSync(file));
-  return missing && `${missing} is missing: run test/wine/setup.sh`;
+  return needed.map((file) => needFile(file, 'run test/wine/setup.sh'));
 }
 
 /** Copies the current build (host, fixture, the package) next to koffi's Windows binary, and clears old logs. */

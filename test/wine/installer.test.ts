@@ -14,14 +14,13 @@ import * as path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { win32InstallationMutexName, win32MutexName } from 'sole-instance';
 import { renderInstallerInclude } from 'sole-instance/builder';
-import { type Line } from '../helpers.js';
+import { type Line, skipUnless } from '../helpers.js';
 import { APP_ID, HOSTILE_NAME, OUT, WAITS, compile, escapeRegExp, hostCommand } from './check-installer.js';
 import {
   type Display,
   NODE_EXE,
   RUN_DIR,
   WineProcess,
-  harnessMissing,
   runWineFixture,
   stageBuild,
   startDisplay,
@@ -29,6 +28,7 @@ import {
   unixPathOf,
   wineFixture,
   wineHost,
+  wineNeeds,
   wineNode,
   windowsPath,
 } from './harness.js';
@@ -39,11 +39,6 @@ const BOUND = { timeout: 60_000 };
 const SID = 'S-1-5-21-1004336348-1177238915-682003330-512';
 /** The app id of the stand-in for an installed version without sole-instance. */
 const OLD_VERSION_ID = 'com.example.old-version-stand-in';
-
-const missing = harnessMissing();
-if (missing && process.env.CI) {
-  throw new Error(`the Windows suite must run in CI: ${missing}`);
-}
 
 describe('the generated installer include', () => {
   const include = renderInstallerInclude({ appId: APP_ID, scope: 'session', productName: HOSTILE_NAME });
@@ -90,7 +85,7 @@ describe('the generated installer include', () => {
   });
 });
 
-describe('the installer under Wine, against a running app', { skip: missing }, () => {
+describe('the installer under Wine, against a running app', { skip: skipUnless(...wineNeeds()) }, () => {
   /** The app is installed where node.exe is: the installation mutex the host holds is the one the installer asks for. */
   const installDir = windowsPath(path.dirname(NODE_EXE));
   const exes = { main: '', oldVersion: '', inner: '', oldUninstaller: '' };

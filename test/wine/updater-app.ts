@@ -36,7 +36,12 @@ async function main(): Promise<void> {
   // electron-updater keeps it protected; its own download would have set it.
   (autoUpdater as unknown as { downloadedUpdateHelper: DownloadedUpdateHelper }).downloadedUpdateHelper = await downloaded(installer);
   const quit = app.quit.bind(app);
-  app.quit = () => void setTimeout(quit, QUIT_TAKES_MS);
+  app.quit = () =>
+    void setTimeout(() => {
+      // The moment it leaves: the installer must not go on before.
+      process.stdout.write(`${JSON.stringify({ exiting: Date.now() })}\n`);
+      quit();
+    }, QUIT_TAKES_MS);
   process.stdout.write(`${JSON.stringify({ role: 'primary', pid: process.pid })}\n`);
   autoUpdater.quitAndInstall(isSilent === 'true', isForceRunAfter === 'true');
 }

@@ -1,10 +1,11 @@
 /**
- * The second instance's end of the hand-off: connects to the endpoint, checks the primary's
- * proof before sending anything of the launch, sends its own proof with the launch, and on the
- * primary's ack commits it (the point from which it counts as delivered) and waits for the reply.
+ * The second instance's end of the hand-off: connects to the endpoint, proves it knows the secret
+ * (and, where others could listen, has the primary prove it first: nothing of the launch leaves
+ * before), sends the launch, and counts it as delivered only once the primary says its handler
+ * has it (`taken`); then it waits for the reply.
  */
-import * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { net, now } from '../builtins.js';
+import type { Socket } from 'node:net';
 import {
   EndpointError,
   EndpointNotOursError,
@@ -12,49 +13,54 @@ import {
   NoReplyError,
   PrimaryNotRespondingError,
   ProtocolError,
+  describeOsError,
   errnoCode,
   errorFromWire,
 } from '../errors.js';
 import type { JsonValue } from '../json.js';
+import { newNonce, primaryProof, secondaryProof } from './challenge.js';
 import {
   FrameReader,
   HEADER_BYTES,
+  HANDSHAKE_MAX_BYTES,
   type Handover,
   type Message,
   PROTOCOL_VERSION,
+  type Proof,
   type WelcomeMessage,
   encodeFrame,
-  newNonce,
-  primaryProof,
-  proofMatches,
-  secondaryProof,
+  sameSecret,
 } from './protocol.js';
 
 /** What a second instance needs to hand its launch over. */
 export interface HandOffRequest {
   /** Socket path or pipe name. */
   endpoint: string;
+  /** How the two ends prove themselves. */
+  proof: Proof;
   /** The primary's secret, as it published it. */
   secret: Buffer;
+  /** The primary's pid, as it published it (a challenge's welcome says it again). */
+  primaryPid: number;
   /** What to hand over. */
   handover: Handover;
   /** Our cap on frames, in bytes. */
   maxMessageBytes: number;
-  /** `performance.now()` by which the launch must be committed; past it, it is not delivered. */
+  /** `now()` by which the primary must have answered the launch; past it, nothing was delivered. */
   deadline: number;
   /** The whole claim timeout, for the error message. */
   timeoutMs: number;
-  /** How long to wait for the handler's reply after the commit. */
+  /** How long to wait for the handler once the launch waits for it, and then for its reply. */
   replyTimeoutMs: number;
-  /** Called with the verified primary's pid just before the launch is sent. */
+  /** Called with the primary's pid just before the launch is sent. */
   beforeLaunch(primaryPid: number): void;
 }
 
 /**
  * How a hand-off attempt ended (errors are thrown). Every outcome but `delivered` means the
  * launch was not delivered, so another attempt is safe: `absent` (nobody, or nobody ready,
- * listens; or the primary went away before the commit), `shutdown` (the primary was releasing),
- * `busy` (the primary holds as many launches as it takes).
+ * listens; or the primary went away before its handler took the launch), `shutdown` (the primary
+ * was releasing), `busy` (the primary holds as many launches as it takes).
  */
 export type HandOffOutcome =
   | { kind: 'absent'; reason: string }
@@ -65,8 +71,8 @@ export type HandOffOutcome =
 /**
  * Tries once to hand the launch to a primary.
  * @param request - the endpoint, secret, launch and deadlines
- * @throws PrimaryNotRespondingError when the deadline passes before the commit (not delivered)
- * @throws NoReplyError when the primary took the commit but did not reply (delivered)
+ * @throws PrimaryNotRespondingError when the deadline passes before the handler takes the launch (not delivered)
+ * @throws NoReplyError when the handler took the launch but no reply came (delivered)
  * @throws EndpointNotOursError when the listener fails the proof (nothing is sent to it)
  * @throws MessageTooLargeError when the launch exceeds the primary's or our cap
  */
@@ -79,15 +85,19 @@ export function handOff(request: HandOffRequest): Promise<HandOffOutcome> {
 /** Connect errors that mean "no primary is listening (yet)": worth retrying. */
 const ABSENT_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAGAIN']);
 
+/** Where a hand-off stands: before `taken` nothing is delivered; from `taken` on, it is. */
+type Stage = 'welcome' | 'sent' | 'queued' | 'taken';
+
 /** One hand-off attempt: a small state machine driven by the socket's events. */
 class HandOff {
-  private readonly socket: net.Socket;
+  private readonly socket: Socket;
   private readonly reader: FrameReader;
-  private readonly nonce = newNonce();
-  /** `welcome`/`ack`: nothing is delivered yet; `reply`: committed, so delivered. */
-  private stage: 'welcome' | 'ack' | 'reply' = 'welcome';
-  private primaryPid = 0;
+  private readonly nonce: string;
+  private stage: Stage;
+  private primaryPid: number;
+  private connected = false;
   private timer: NodeJS.Timeout | undefined;
+  private deadlines = 0;
   private settled = false;
 
   constructor(
@@ -96,36 +106,49 @@ class HandOff {
     private readonly reject: (error: unknown) => void,
   ) {
     this.socket = net.connect(request.endpoint);
-    this.reader = new FrameReader(request.maxMessageBytes);
+    this.reader = new FrameReader(Math.max(request.maxMessageBytes, HANDSHAKE_MAX_BYTES));
+    this.primaryPid = request.primaryPid;
+    this.stage = request.proof === 'challenge' ? 'welcome' : 'sent';
+    this.nonce = request.proof === 'challenge' ? newNonce() : '';
   }
 
   start(): void {
-    this.arm(this.request.deadline - performance.now(), () => PrimaryNotRespondingError.after(this.request.timeoutMs, this.waitingFor()));
-    this.socket.once('connect', () => this.socket.write(encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, nonce: this.nonce })));
+    this.arm(this.request.deadline - now(), () => PrimaryNotRespondingError.after(this.request.timeoutMs, this.waitingFor()));
+    this.socket.once('connect', () => {
+      this.connected = true;
+    });
     this.socket.on('error', (error) => this.socketError(error));
     this.socket.on('close', () => this.lost('closed'));
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    // Queued until the connection is made, and sent as soon as it is: with a token, the proof and
+    // the launch at once (the endpoint's folder was found to be the user's alone); with a challenge, the hello.
+    if (this.request.proof === 'challenge') {
+      this.socket.write(encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, nonce: this.nonce }));
+    } else {
+      this.sendLaunch({ t: 'auth', v: PROTOCOL_VERSION, token: this.request.secret.toString('base64') }, this.request.maxMessageBytes);
+    }
   }
 
   private receive(chunk: Buffer): void {
     try {
-      for (const message of this.reader.push(chunk)) {
-        this.take(message);
-      }
+      this.reader.push(chunk, (message) => this.take(message));
     } catch (error) {
       this.fail(error);
     }
   }
 
   private take(message: Message): void {
+    if (this.settled) {
+      return;
+    }
     if (message.t === 'error') {
       this.refused(message.code, message.message);
     } else if (this.stage === 'welcome' && message.t === 'welcome') {
-      this.sendLaunch(message);
-      this.stage = 'ack';
-    } else if (this.stage === 'ack' && message.t === 'ack') {
-      this.commit();
-    } else if (this.stage === 'reply' && message.t === 'reply') {
+      this.welcomed(message);
+    } else if ((this.stage === 'sent' && message.t === 'queued') || ((this.stage === 'sent' || this.stage === 'queued') && message.t === 'taken')) {
+      this.stage = message.t;
+      this.arm(this.request.replyTimeoutMs, () => (this.stage === 'taken' ? NoReplyError.after(this.request.replyTimeoutMs) : PrimaryNotRespondingError.held(this.primaryPid, this.request.replyTimeoutMs)));
+    } else if (this.stage === 'taken' && message.t === 'reply') {
       const primaryPid = this.primaryPid;
       this.settle(() => this.resolve({ kind: 'delivered', primaryPid, reply: message.value }));
     } else {
@@ -144,57 +167,66 @@ class HandOff {
   }
 
   /** Checks the primary's proof, then sends ours and the launch; nothing of the launch leaves before. */
-  private sendLaunch(welcome: WelcomeMessage): void {
+  private welcomed(welcome: WelcomeMessage): void {
     const { secret } = this.request;
-    if (!proofMatches(primaryProof(secret, this.nonce), welcome.mac)) {
+    if (!sameSecret(primaryProof(secret, this.nonce), welcome.mac)) {
       throw EndpointNotOursError.listener('its proof is wrong');
     }
-    const frame = encodeFrame({ t: 'launch', v: PROTOCOL_VERSION, ...this.request.handover });
-    const limit = Math.min(welcome.max, this.request.maxMessageBytes);
-    if (frame.length - HEADER_BYTES > limit) {
-      throw MessageTooLargeError.of(frame.length - HEADER_BYTES, limit);
-    }
     this.primaryPid = welcome.pid;
-    this.request.beforeLaunch(welcome.pid);
-    const auth = encodeFrame({ t: 'auth', v: PROTOCOL_VERSION, mac: secondaryProof(secret, welcome.nonce, this.nonce) });
-    this.socket.write(Buffer.concat([auth, frame]));
+    this.stage = 'sent';
+    this.sendLaunch({ t: 'auth', v: PROTOCOL_VERSION, mac: secondaryProof(secret, welcome.nonce, this.nonce) }, Math.min(welcome.max, this.request.maxMessageBytes));
   }
 
-  /** The primary holds the launch: confirm it. From here on the launch counts as delivered. */
-  private commit(): void {
-    this.stage = 'reply';
-    this.socket.write(encodeFrame({ t: 'commit', v: PROTOCOL_VERSION }));
-    this.arm(this.request.replyTimeoutMs, () => NoReplyError.after(this.request.replyTimeoutMs));
+  /** Sends the proof and the launch in one write, once the launch is known to fit the cap. */
+  private sendLaunch(auth: Message, limit: number): void {
+    const frame = encodeFrame({ t: 'launch', v: PROTOCOL_VERSION, ...this.request.handover });
+    if (frame.length - HEADER_BYTES > limit) {
+      this.fail(MessageTooLargeError.of(frame.length - HEADER_BYTES, limit));
+      return;
+    }
+    this.request.beforeLaunch(this.primaryPid);
+    this.socket.write(Buffer.concat([encodeFrame(auth), frame]));
   }
 
   private waitingFor(): string {
     return this.stage === 'welcome' ? 'no answer to the hand-off' : `pid ${this.primaryPid} did not take the launch`;
   }
 
-  /** The socket failed: before the welcome, only a missing or refusing listener is worth another attempt. */
+  /** The socket failed: before it connected, only a missing or refusing listener is worth another attempt. */
   private socketError(error: Error): void {
     const code = errnoCode(error) ?? String(error);
-    if (this.stage === 'welcome' && !ABSENT_CODES.has(code)) {
-      this.fail(new EndpointError(`cannot connect to ${this.request.endpoint}: ${String(error)}`, { cause: error }));
+    if (!this.connected && !ABSENT_CODES.has(code)) {
+      this.fail(new EndpointError(`cannot connect to ${this.request.endpoint}: ${describeOsError(error)}`, { cause: error }));
     } else {
       this.lost(code);
     }
   }
 
-  /** The connection ended: before the commit nothing was delivered (retry); after it, the launch is orphaned. */
+  /** The connection ended: before `taken` nothing was delivered (retry); after it, the launch is orphaned. */
   private lost(reason: string): void {
-    if (this.stage === 'reply') {
+    if (this.stage === 'taken') {
       this.fail(NoReplyError.orphaned(this.primaryPid));
     } else {
       this.settle(() => this.resolve({ kind: 'absent', reason }));
     }
   }
 
-  /** (Re)arms the deadline: past it, the attempt fails with `error()`. */
+  /**
+   * (Re)arms the deadline: past it, the attempt fails with `error()`. The failure waits for what
+   * has already arrived to be read (a `taken` sitting in the socket decides), then closes the
+   * connection, so that the primary can no longer take the launch.
+   */
   private arm(ms: number, error: () => Error): void {
     clearTimeout(this.timer);
+    const deadline = (this.deadlines += 1);
     if (Number.isFinite(ms)) {
-      this.timer = setTimeout(() => this.fail(error()), Math.max(0, ms));
+      this.timer = setTimeout(() => {
+        setImmediate(() => {
+          if (deadline === this.deadlines) {
+            this.fail(error());
+          }
+        });
+      }, Math.max(0, ms));
     }
   }
 

@@ -1,31 +1,40 @@
 /**
  * The wire protocol between a second instance and the primary: length-prefixed JSON frames
- * (4-byte big-endian length, then UTF-8 JSON), a version on every message, and a mutual
- * HMAC proof keyed by a secret that never goes on the wire.
+ * (4-byte big-endian length, then UTF-8 JSON) and a version on every message.
+ *
+ * Who may talk to whom is settled before anything of the launch is sent, in one of two ways the
+ * platform chooses (see `Platform.proof`):
+ * - **token** (Linux, macOS): the endpoint is a socket in a private (`0700`) directory, which the
+ *   second instance checks is its user's before it connects: only its user can listen there, and
+ *   only its user can connect. It opens with the record's secret itself, which the primary compares.
+ * - **challenge** (Windows): another user may open a named pipe, so each side proves it knows the
+ *   secret with an HMAC over the other's nonce, and the secret never goes on the wire.
  *
  * ```
- * second instance                          primary
- * hello {nonce}                      →                                 frames ≤ 1 KiB until `auth`
- *                                    ←     welcome {pid, nonce', mac, max}   mac = proof of the secret
- * (checks mac; nothing of the launch leaves before)
- * auth {mac}, launch {argv, cwd, …}  →     (checks mac, then takes frames up to `max`)
- *                                    ←     ack                         the launch is held, not delivered
- * commit                             →     (only now is it delivered: queued for the handler)
- *                                    ←     reply {value}  or  error {code, message}
+ * second instance                               primary
+ * token:      auth {token}, launch {…}      →   frames ≤ 1 KiB until auth checks out
+ * challenge:  hello {nonce}                 →
+ *                                           ←   welcome {pid, nonce', mac, max}
+ *             (checks mac; nothing of the launch leaves before)
+ *             auth {mac}, launch {…}        →
+ *                                           ←   queued                 waits for its handler
+ *                                           ←   taken                  the handler has it: delivered
+ *                                           ←   reply {value}  or  error {code, message}
  * ```
  *
- * The commit makes delivery exactly-once: a second instance that gave up (its deadline passed
- * before the ack) never sends it, so its launch is dropped and it may launch again; one that
- * sent it counts the launch as delivered whatever happens next.
+ * `taken` makes delivery exactly-once and every exit code truthful: the primary hands a launch to
+ * its handler only once `taken` has been written to a connection that is still open, and a second
+ * instance counts its launch as delivered only once it has read `taken`. One that gave up (its
+ * deadline passed) has closed its connection, so its launch is never taken and it may launch
+ * again; one whose primary died before `taken` knows nothing was delivered.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MessageTooLargeError, ProtocolError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import type { Launch } from '../launch.js';
 import type { LaunchRequest } from '../quit-request.js';
 
 /** The protocol version this build speaks. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /** Default cap on one frame's JSON, in bytes (1 MiB). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Cap on frames before the second instance has proven itself: a hello or an auth is far smaller. */
@@ -35,7 +44,10 @@ export const HEADER_BYTES = 4;
 /** Largest frame body the length prefix can announce. */
 export const MAX_FRAME_BYTES = 2 ** (8 * HEADER_BYTES) - 1;
 
-/** A second instance opens with this. */
+/** How the two ends prove they are the same user's app. */
+export type Proof = 'token' | 'challenge';
+
+/** A second instance opens with this (challenge only). */
 export interface HelloMessage {
   t: 'hello';
   v: number;
@@ -43,7 +55,7 @@ export interface HelloMessage {
   nonce: string;
 }
 
-/** The primary's answer to `hello`. */
+/** The primary's answer to `hello` (challenge only). */
 export interface WelcomeMessage {
   t: 'welcome';
   v: number;
@@ -56,11 +68,12 @@ export interface WelcomeMessage {
   max: number;
 }
 
-/** The second instance's proof of the secret, over both nonces. */
+/** The second instance's proof: the secret itself (token) or an HMAC over both nonces (challenge). */
 export interface AuthMessage {
   t: 'auth';
   v: number;
-  mac: string;
+  token?: string;
+  mac?: string;
 }
 
 /** What a second instance hands over: its part of the launch, and what it asks of the primary. */
@@ -74,15 +87,15 @@ export interface LaunchMessage extends Handover {
   v: number;
 }
 
-/** The primary holds the launch and waits for the commit; nothing is delivered yet. */
-export interface AckMessage {
-  t: 'ack';
+/** The launch waits for its handler (the app has no window yet); it is not delivered. */
+export interface QueuedMessage {
+  t: 'queued';
   v: number;
 }
 
-/** The second instance still waits: deliver the launch. */
-export interface CommitMessage {
-  t: 'commit';
+/** The handler has the launch: it is delivered, exactly once. */
+export interface TakenMessage {
+  t: 'taken';
   v: number;
 }
 
@@ -102,7 +115,7 @@ export interface ErrorMessage {
 }
 
 /** Any protocol message. */
-export type Message = HelloMessage | WelcomeMessage | AuthMessage | LaunchMessage | AckMessage | CommitMessage | ReplyMessage | ErrorMessage;
+export type Message = HelloMessage | WelcomeMessage | AuthMessage | LaunchMessage | QueuedMessage | TakenMessage | ReplyMessage | ErrorMessage;
 
 /**
  * Encodes one message as a frame.
@@ -119,7 +132,8 @@ export function encodeFrame(message: Message): Buffer {
 /**
  * Splits a byte stream into frames and parses each, refusing frames over a cap. Linear in the
  * bytes received however they are chunked: a frame's body is allocated once its header has
- * arrived, and each chunk is copied into it once.
+ * arrived, and each chunk is copied into it once. Each message is handed over as soon as it is
+ * whole, so that what it changes (the cap, once a proof checks out) applies to the next frame.
  */
 export class FrameReader {
   private readonly header = Buffer.alloc(HEADER_BYTES);
@@ -131,13 +145,13 @@ export class FrameReader {
   constructor(public limit: number) {}
 
   /**
-   * Adds received bytes and returns the messages completed by them, in order.
+   * Adds received bytes and hands each message they complete to `take`, in order.
    * @param chunk - bytes just received
+   * @param take - receives each message
    * @throws MessageTooLargeError as soon as a frame header announces more than the limit
    * @throws ProtocolError when a frame is not a valid message
    */
-  push(chunk: Buffer): Message[] {
-    const messages: Message[] = [];
+  push(chunk: Buffer, take: (message: Message) => void): void {
     let offset = 0;
     while (offset < chunk.length) {
       if (!this.body) {
@@ -158,13 +172,13 @@ export class FrameReader {
       this.bodyFilled += taken;
       offset += taken;
       if (this.bodyFilled === this.body.length) {
-        messages.push(parseMessage(this.body));
+        const body = this.body;
         this.body = undefined;
         this.headerFilled = 0;
         this.bodyFilled = 0;
+        take(parseMessage(body));
       }
     }
-    return messages;
   }
 
   /** Bytes received that do not yet form a whole frame. */
@@ -205,7 +219,7 @@ type Check = (raw: Record<string, unknown>) => boolean;
 const MESSAGE_CHECKS: Record<string, Check> = {
   hello: (m) => isNonce(m.nonce),
   welcome: (m) => isPid(m.pid) && isNonce(m.nonce) && typeof m.mac === 'string' && isPid(m.max),
-  auth: (m) => typeof m.mac === 'string',
+  auth: (m) => typeof m.token === 'string' || typeof m.mac === 'string',
   launch: (m) =>
     Array.isArray(m.argv) &&
     m.argv.every((arg) => typeof arg === 'string') &&
@@ -215,8 +229,8 @@ const MESSAGE_CHECKS: Record<string, Check> = {
     isRecord(m.env) &&
     Object.values(m.env).every((value) => typeof value === 'string') &&
     (m.request === null || m.request === 'quit'),
-  ack: () => true,
-  commit: () => true,
+  queued: () => true,
+  taken: () => true,
   reply: (m) => 'value' in m,
   error: (m) => typeof m.code === 'string' && typeof m.message === 'string',
 };
@@ -233,41 +247,16 @@ function isNonce(value: unknown): boolean {
   return typeof value === 'string' && value.length >= 16 && value.length <= 64;
 }
 
-/** A fresh random challenge. */
-export function newNonce(): string {
-  return randomBytes(18).toString('base64');
-}
-
 /**
- * The primary's proof: HMAC-SHA256 of the second instance's nonce.
- * @param secret - the shared per-user secret
- * @param secondaryNonce - the nonce from `hello`
+ * Compares two strings in time that depends on their length only (a proof from the wire with
+ * the expected one).
+ * @param expected - the value computed or kept locally
+ * @param received - the value from the wire
  */
-export function primaryProof(secret: Buffer, secondaryNonce: string): string {
-  return mac(secret, `primary\0${secondaryNonce}`);
-}
-
-/**
- * The second instance's proof (its `auth`): HMAC-SHA256 of the primary's nonce, bound to its own.
- * @param secret - the shared per-user secret
- * @param primaryNonce - the nonce from `welcome`
- * @param secondaryNonce - the nonce the second instance sent in `hello`
- */
-export function secondaryProof(secret: Buffer, primaryNonce: string, secondaryNonce: string): string {
-  return mac(secret, `secondary\0${primaryNonce}\0${secondaryNonce}`);
-}
-
-/**
- * Compares a received proof with the expected one in constant time.
- * @param expected - the proof computed locally
- * @param received - the proof from the wire
- */
-export function proofMatches(expected: string, received: string): boolean {
-  const a = Buffer.from(expected, 'utf8');
-  const b = Buffer.from(received, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function mac(secret: Buffer, text: string): string {
-  return createHmac('sha256', secret).update(text, 'utf8').digest('base64');
+export function sameSecret(expected: string, received: string): boolean {
+  let difference = expected.length ^ received.length;
+  for (let index = 0; index < expected.length; index += 1) {
+    difference |= expected.charCodeAt(index) ^ received.charCodeAt(index % Math.max(received.length, 1));
+  }
+  return difference === 0;
 }

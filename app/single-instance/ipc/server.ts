@@ -1,31 +1,32 @@
 /**
  * The primary's end of the hand-off: listens on the endpoint (a Unix domain socket on
- * Linux/macOS, a named pipe on Windows), proves itself to each second instance, checks its
- * proof, and delivers its launch once the second instance commits. Nothing a peer sends can
+ * Linux/macOS, a named pipe on Windows), checks each second instance's proof (and, with a
+ * challenge, proves itself first), and hands its launch to the handler only once it has told the
+ * second instance so (`taken`) on a connection still open. Nothing a peer sends can
  * throw out of here, and what a peer that has not proven itself can cost is bounded: frames of
  * at most {@link HANDSHAKE_MAX_BYTES}, {@link ServerOptions.handshakeTimeoutMs} to prove itself,
  * and at most {@link ServerOptions.maxConnections} such peers, the oldest closed when a new one
  * comes. Proven launches waiting for the handler are bounded on their own
  * ({@link ServerOptions.maxPendingLaunches}).
  */
-import * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { BusyError, EndpointError, EndpointNotOursError, HandlerError, ProtocolError, SingleInstanceError } from '../errors.js';
+import { net, now } from '../builtins.js';
+import type { Server, Socket } from 'node:net';
+import { BusyError, EndpointError, EndpointNotOursError, HandlerError, ProtocolError, SingleInstanceError, describeOsError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import type { Logger } from '../logger.js';
 import type { Refusal, Trace } from '../trace.js';
+import { newNonce, primaryProof, secondaryProof } from './challenge.js';
 import {
+  type AuthMessage,
   FrameReader,
   HANDSHAKE_MAX_BYTES,
   type Handover,
   type LaunchMessage,
   type Message,
   PROTOCOL_VERSION,
+  type Proof,
   encodeFrame,
-  newNonce,
-  primaryProof,
-  proofMatches,
-  secondaryProof,
+  sameSecret,
 } from './protocol.js';
 
 /** What the primary's server needs. */
@@ -48,8 +49,14 @@ export interface ServerOptions {
   logger: Logger;
   /** Where they are published. */
   trace: Trace;
-  /** Takes a committed launch; resolves the reply or rejects with the error to send back. */
-  onLaunch(handover: Handover): Promise<JsonValue>;
+  /** How second instances prove themselves (and, with a challenge, the primary too). */
+  proof: Proof;
+  /**
+   * Takes a proven launch; resolves the reply or rejects with the error to send back. It calls
+   * `take` right before its handler gets the launch, and hands it over only if `take` resolves
+   * true: the second instance was told, on a connection still open.
+   */
+  onLaunch(handover: Handover, take: () => Promise<boolean>): Promise<JsonValue>;
 }
 
 /** The primary's listening endpoint. */
@@ -93,7 +100,7 @@ class Connections {
       this.options.logger.warn(`closed the oldest of ${this.unproven.size} connections that have not proven themselves`);
       oldest?.destroy('evicted');
     }
-    this.unproven.set(connection, performance.now() + this.options.handshakeTimeoutMs);
+    this.unproven.set(connection, now() + this.options.handshakeTimeoutMs);
     this.arm();
   }
 
@@ -114,7 +121,7 @@ class Connections {
   private arm(): void {
     const [first] = this.unproven.values();
     if (this.sweep === undefined && first !== undefined) {
-      this.sweep = setTimeout(() => this.expire(), Math.max(0, first - performance.now()));
+      this.sweep = setTimeout(() => this.expire(), Math.max(0, first - now()));
     }
   }
 
@@ -128,9 +135,9 @@ class Connections {
   /** Closes the connections whose time to prove themselves is up, oldest first. */
   private expire(): void {
     this.sweep = undefined;
-    const now = performance.now();
+    const time = now();
     for (const [connection, deadline] of this.unproven) {
-      if (deadline > now) {
+      if (deadline > time) {
         break;
       }
       this.options.logger.warn(`closed a connection that took more than ${this.options.handshakeTimeoutMs} ms to prove itself`);
@@ -147,7 +154,7 @@ class Connections {
  */
 export async function listen(options: ServerOptions): Promise<LaunchServer> {
   const connections = new Connections(options);
-  const accept = (socket: net.Socket): void => {
+  const accept = (socket: Socket): void => {
     new Connection(socket, options, connections).start();
   };
   let server = await listenOn(options.endpoint, accept, options.logger);
@@ -167,11 +174,11 @@ export async function listen(options: ServerOptions): Promise<LaunchServer> {
   };
 }
 
-function listenOn(endpoint: string, accept: (socket: net.Socket) => void, logger: Logger): Promise<net.Server> {
+function listenOn(endpoint: string, accept: (socket: Socket) => void, logger: Logger): Promise<Server> {
   const server = net.createServer(accept);
   return new Promise((resolve, reject) => {
     server.once('error', (error) => {
-      reject(new EndpointError(`cannot listen on ${endpoint}: ${String(error)}`, { cause: error }));
+      reject(new EndpointError(`cannot listen on ${endpoint}: ${describeOsError(error)}`, { cause: error }));
     });
     server.listen(endpoint, () => {
       server.removeAllListeners('error');
@@ -184,20 +191,22 @@ function listenOn(endpoint: string, accept: (socket: net.Socket) => void, logger
 /** The refusals a second instance is told of, by the code it is told. */
 const REFUSALS: Partial<Record<string, Refusal>> = { ENOTOURS: 'wrong-proof', ETOOLARGE: 'too-large', EBUSY: 'busy' };
 
-/** One second instance's connection, from `hello` to the reply. */
+/** One second instance's connection, from its first frame to the reply. */
 class Connection {
   private readonly reader = new FrameReader(HANDSHAKE_MAX_BYTES);
   private nonce = '';
   private peerNonce = '';
   private handover: Handover | undefined;
-  private stage: 'hello' | 'auth' | 'launch' | 'commit' | 'answering' | 'closing' = 'hello';
+  private stage: 'hello' | 'auth' | 'launch' | 'waiting' | 'answering' | 'closing';
   private deadline: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly socket: net.Socket,
+    private readonly socket: Socket,
     private readonly options: ServerOptions,
     private readonly connections: Connections,
-  ) {}
+  ) {
+    this.stage = options.proof === 'challenge' ? 'hello' : 'auth';
+  }
 
   start(): void {
     this.connections.admit(this);
@@ -216,7 +225,7 @@ class Connection {
     this.socket.destroy();
   }
 
-  /** Closes the connection unless its launch was committed and its reply is still to be sent. */
+  /** Closes the connection unless its launch was taken and its reply is still to be sent. */
   closeUnlessAnswering(): void {
     if (this.stage !== 'answering') {
       this.socket.destroySoon();
@@ -226,8 +235,8 @@ class Connection {
   private closed(): void {
     clearTimeout(this.deadline);
     this.connections.forget(this);
-    if (this.stage === 'commit' && this.handover) {
-      this.options.logger.info(`second instance ${this.handover.pid} gave up before confirming its launch: not delivered`);
+    if (this.stage === 'waiting' && this.handover) {
+      this.options.logger.info(`second instance ${this.handover.pid} gave up before its launch was taken: not delivered`);
     }
   }
 
@@ -240,13 +249,11 @@ class Connection {
   }
 
   private receive(chunk: Buffer): void {
-    if (this.stage === 'answering' || this.stage === 'closing') {
+    if (this.stage === 'waiting' || this.stage === 'answering' || this.stage === 'closing') {
       return;
     }
     try {
-      for (const message of this.reader.push(chunk)) {
-        this.take(message);
-      }
+      this.reader.push(chunk, (message) => this.take(message));
     } catch (error) {
       this.refuse(error instanceof SingleInstanceError ? error : new ProtocolError(String(error)));
     }
@@ -254,27 +261,32 @@ class Connection {
 
   private take(message: Message): void {
     if (this.stage === 'hello' && message.t === 'hello') {
-      this.nonce = newNonce();
-      this.peerNonce = message.nonce;
-      const mac = primaryProof(this.options.secret, this.peerNonce);
-      this.send({ t: 'welcome', v: PROTOCOL_VERSION, pid: process.pid, nonce: this.nonce, mac, max: this.options.maxMessageBytes });
-      this.stage = 'auth';
-      this.options.logger.debug('welcomed a connection');
-      this.options.trace({ event: 'welcomed' });
+      this.welcome(message.nonce);
     } else if (this.stage === 'auth' && message.t === 'auth') {
-      this.prove(message.mac);
+      this.prove(message);
     } else if (this.stage === 'launch' && message.t === 'launch') {
       this.hold(message);
-    } else if (this.stage === 'commit' && message.t === 'commit') {
-      this.deliver();
-    } else if (this.stage !== 'answering' && this.stage !== 'closing') {
+    } else if (this.stage !== 'closing') {
       throw new ProtocolError(`unexpected "${message.t}" message`);
     }
   }
 
+  /** Challenge: proves the primary knows the secret, and asks the second instance to prove it too. */
+  private welcome(peerNonce: string): void {
+    this.nonce = newNonce();
+    this.peerNonce = peerNonce;
+    const mac = primaryProof(this.options.secret, peerNonce);
+    this.send({ t: 'welcome', v: PROTOCOL_VERSION, pid: process.pid, nonce: this.nonce, mac, max: this.options.maxMessageBytes });
+    this.stage = 'auth';
+    this.options.logger.debug('welcomed a connection');
+    this.options.trace({ event: 'welcomed' });
+  }
+
   /** Checks the second instance's proof; from now on it may send frames up to the cap. */
-  private prove(mac: string): void {
-    if (!proofMatches(secondaryProof(this.options.secret, this.nonce, this.peerNonce), mac)) {
+  private prove(auth: AuthMessage): void {
+    const expected = this.options.proof === 'challenge' ? secondaryProof(this.options.secret, this.nonce, this.peerNonce) : this.options.secret.toString('base64');
+    const received = (this.options.proof === 'challenge' ? auth.mac : auth.token) ?? '';
+    if (!sameSecret(expected, received)) {
       throw new EndpointNotOursError('the launch carried a wrong proof');
     }
     this.connections.prove(this);
@@ -283,39 +295,56 @@ class Connection {
     this.arm(this.options.connectionTimeoutMs, 'to send its launch');
   }
 
-  /** Holds the launch and asks the second instance whether it still waits. */
+  /**
+   * Hands the launch to the primary, which calls `take` when its handler is ready; tells the
+   * second instance it is queued when the handler is not there yet.
+   */
   private hold(message: LaunchMessage): void {
     if (this.connections.proven.size > this.options.maxPendingLaunches) {
       throw BusyError.waiting(this.connections.proven.size - 1);
     }
-    const { argv, cwd, data, pid, env, request } = message;
-    this.handover = { argv, cwd, data, pid, env, request };
-    this.stage = 'commit';
-    this.arm(this.options.connectionTimeoutMs, 'to confirm its launch');
-    this.send({ t: 'ack', v: PROTOCOL_VERSION });
-  }
-
-  /** The second instance committed: the launch is delivered, exactly once. */
-  private deliver(): void {
-    const handover = this.handover;
-    if (!handover) {
-      return;
-    }
     clearTimeout(this.deadline);
-    this.stage = 'answering';
+    const { argv, cwd, data, pid, env, request } = message;
+    const handover = { argv, cwd, data, pid, env, request };
+    this.handover = handover;
+    this.stage = 'waiting';
     this.options
-      .onLaunch(handover)
+      .onLaunch(handover, () => this.taken())
       .then(
         (value) => this.send({ t: 'reply', v: PROTOCOL_VERSION, value }),
         (error: unknown) => this.sendError(error instanceof SingleInstanceError ? error : HandlerError.failed(error)),
       )
-      .finally(() => {
-        if (!this.socket.writable) {
-          this.options.logger.warn(`second instance ${handover.pid} left before its reply`);
-        }
-        this.stage = 'closing';
-        this.socket.end();
-      });
+      .finally(() => this.finish(handover));
+    if (this.stage === 'waiting') {
+      this.send({ t: 'queued', v: PROTOCOL_VERSION });
+    }
+  }
+
+  /**
+   * Tells the second instance its launch is taken; resolves whether it was told on an open
+   * connection (only then may the handler have it).
+   */
+  private taken(): Promise<boolean> {
+    if (this.stage !== 'waiting' || !this.socket.writable) {
+      return Promise.resolve(false);
+    }
+    this.stage = 'answering';
+    return new Promise((resolve) => {
+      this.socket.write(encodeFrame({ t: 'taken', v: PROTOCOL_VERSION }), (error) => resolve(!error));
+      // Written to the kernel at once (a peer that had closed makes the write fail right here,
+      // and the socket no longer writable): the handler need not wait for the write's callback.
+      if (this.socket.writable && !this.socket.errored && this.socket.writableLength === 0) {
+        resolve(true);
+      }
+    });
+  }
+
+  private finish(handover: Handover): void {
+    if (this.stage === 'answering' && !this.socket.writable) {
+      this.options.logger.warn(`second instance ${handover.pid} left before its reply`);
+    }
+    this.stage = 'closing';
+    this.socket.end();
   }
 
   private refuse(error: SingleInstanceError): void {
@@ -323,7 +352,8 @@ class Connection {
     this.options.trace({ event: 'refused', reason: REFUSALS[error.code] ?? 'protocol' });
     this.sendError(error);
     this.stage = 'closing';
-    this.socket.end();
+    // Written, then closed: nothing more of what an unproven peer sends is read.
+    this.socket.destroySoon();
   }
 
   private sendError(error: SingleInstanceError): void {

@@ -10,10 +10,10 @@
  * took is ignored: the primary runs without a beacon, which a deletion race could then exploit,
  * but nobody can stop it from starting.
  */
-import * as net from 'node:net';
+import { net } from '../builtins.js';
 import type { Logger } from '../logger.js';
 import type { Trace } from '../trace.js';
-import { loadKoffi } from './koffi.js';
+import { loadLibc } from './koffi.js';
 import type { Held } from './types.js';
 
 const AF_UNIX = 1;
@@ -59,7 +59,7 @@ let calls: SocketCalls | undefined;
 
 async function socketCalls(): Promise<SocketCalls> {
   if (!calls) {
-    const libc = (await loadKoffi()).load('libc.so.6');
+    const libc = await loadLibc();
     calls = {
       socket: libc.func('int socket(int domain, int type, int protocol)'),
       connect: libc.func('int connect(int fd, const void *addr, uint32_t len)'),

@@ -6,9 +6,9 @@
  * deleting it would let a contender lock an unlinked file; a contender that locked one anyway
  * (someone deleted the file meanwhile) notices, as its descriptor no longer matches the path.
  */
-import * as fs from 'node:fs';
-import { LockError, errnoCode } from '../errors.js';
-import { type KoffiModule, loadKoffi } from './koffi.js';
+import { fs } from '../builtins.js';
+import { LockError, describeOsError, errnoCode } from '../errors.js';
+import { type KoffiModule, loadKoffi, loadLibc } from './koffi.js';
 import type { KernelLock } from './types.js';
 
 const LOCK_EX = 2;
@@ -33,9 +33,8 @@ export class FlockLock implements KernelLock {
    * @param path - the lock file (created `0600` if missing)
    */
   static async open(path: string): Promise<FlockLock> {
-    const koffi = await loadKoffi();
-    const libc = koffi.load(process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6');
-    return new FlockLock(koffi, libc.func('int flock(int fd, int operation)') as Flock, path);
+    const libc = await loadLibc();
+    return new FlockLock(await loadKoffi(), libc.func('int flock(int fd, int operation)') as Flock, path);
   }
 
   tryAcquire(): boolean {
@@ -98,7 +97,7 @@ export class FlockLock implements KernelLock {
       if (errnoCode(error) === 'ENOENT') {
         return null;
       }
-      throw new LockError(`cannot open the lock file ${this.path}: ${String(error)}`, { cause: error });
+      throw new LockError(`cannot open the lock file ${this.path}: ${describeOsError(error)}`, { cause: error });
     }
   }
 

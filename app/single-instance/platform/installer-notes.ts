@@ -3,7 +3,7 @@
  * see `sole-instance/builder`): `<state dir>\\<appId>.installer.log`, UTF-16 as NSIS writes it.
  * The next primary logs each line once and removes the file.
  */
-import * as fs from 'node:fs';
+import { fs } from '../builtins.js';
 import type { Logger } from '../logger.js';
 
 /**

@@ -1,35 +1,22 @@
 /**
- * Linux and macOS. The lock file and the record live in the user's state directory under the
- * home directory the password database gives (so `sudo -E`, a missing `XDG_RUNTIME_DIR` or
- * another `TMPDIR` change nothing), named for this machine where homes may be shared. Each
- * primary listens in a fresh private directory on a local file system (`/run/user/<uid>` or the
- * temp directory), which nobody can create first. Nothing native is loaded until the lock is
- * needed, so the common double-click never loads the FFI library.
+ * Linux and macOS. The lock file and the record live in a state directory chosen from what the
+ * process knows for sure about where it runs (the password database, the sandbox it is in: see
+ * locations.ts), never from the environment, so `sudo -E`, a missing `XDG_RUNTIME_DIR`, another
+ * `HOME` or `TMPDIR` change nothing; named for this machine where homes may be shared. Each primary
+ * listens in a fresh private directory on a local file system, which nobody can create first.
+ * Nothing native is loaded until the lock is needed, so the common double-click never loads the
+ * FFI library.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { EndpointError, errnoCode } from '../errors.js';
-import { derivePlaces, socketPathIn, stateDirFor } from '../names.js';
-import { beaconHeldByUs, holdBeacon } from './beacon.js';
-import { FlockLock } from './flock.js';
-import type { Endpoint, Platform } from './types.js';
+import { fs, os, path } from '../builtins.js';
+import type { Stats } from 'node:fs';
+import { EndpointError, describeOsError, errnoCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { type Places, derivePlaces, socketPathIn } from '../names.js';
+import type { Trace } from '../trace.js';
+import { type Locations, type PosixFacts, locationsFor } from './locations.js';
+import type { Endpoint, Held, Platform } from './types.js';
 
 const uid = process.getuid?.() ?? 0;
-
-let home: string | undefined;
-
-/** The home directory the password database gives this user (`$HOME` only where there is no entry). */
-function homeDirectory(): string {
-  if (home === undefined) {
-    try {
-      home = os.userInfo().homedir;
-    } catch {
-      home = os.homedir();
-    }
-  }
-  return home;
-}
 
 let machine: string | undefined;
 
@@ -53,20 +40,60 @@ function readMachineId(): string {
   return os.hostname().replace(/[^\w.-]/g, '_');
 }
 
-/** Whether `dir` is a real directory (not a symlink) of this user's. */
-function isOurs(stat: fs.Stats | undefined): stat is fs.Stats {
-  return stat !== undefined && stat.isDirectory() && stat.uid === uid;
+let located: Locations | undefined;
+
+/** Where this process's instances may live (found once). */
+function locations(): Locations {
+  located ??= locationsFor(facts());
+  return located;
 }
 
-/**
- * The state directory: the usual one, or, when another user's leftover sits in its way (root's,
- * after a `sudo` run, say), `~/.sole-instance-<uid>`. Every launch of this user makes the same
- * choice, as it depends only on what is on disk.
- */
-function usableStateDir(home: string): string {
-  const usual = stateDirFor(process.platform, home);
-  const fallback = path.join(home, `.sole-instance-${uid}`);
-  return [usual, fallback].find(oursOrCreatable) ?? usual;
+/** What this process knows for sure about where it runs. */
+export function facts(): PosixFacts {
+  const darwin = process.platform === 'darwin';
+  return {
+    platform: darwin ? 'darwin' : 'linux',
+    uid,
+    home: passwdHome(),
+    flatpak: darwin ? null : flatpakId(),
+    snap: darwin ? null : snapName(),
+    macSandbox: darwin ? (process.env.APP_SANDBOX_CONTAINER_ID ?? null) : null,
+    macTemp: darwin ? os.tmpdir() : null,
+  };
+}
+
+/** The home directory the password database gives this user, or `null` when it has no entry. */
+function passwdHome(): string | null {
+  try {
+    return os.userInfo().homedir;
+  } catch {
+    return null;
+  }
+}
+
+/** Flatpak's app id, from the `/.flatpak-info` it puts at the root of every sandbox (which nothing outside one has). */
+function flatpakId(): string | null {
+  if (!fs.existsSync('/.flatpak-info')) {
+    return null;
+  }
+  try {
+    const info = fs.readFileSync('/.flatpak-info', 'utf8');
+    const name = /^\[Application\][^[]*?^name=([\w.-]+)\s*$/m.exec(info)?.[1];
+    return name ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The snap's instance name, as snapd sets it for every process of a snap. */
+function snapName(): string | null {
+  const name = process.env.SNAP_INSTANCE_NAME;
+  return name !== undefined && /^[a-z0-9][a-z0-9_-]*$/.test(name) ? name : null;
+}
+
+/** Whether `stat` is a real directory (not a symlink) of this user's. */
+function isOurs(stat: Stats | undefined): stat is Stats {
+  return stat !== undefined && stat.isDirectory() && stat.uid === uid;
 }
 
 /** Whether `dir` is ours, or does not exist and its nearest existing ancestor lets us create it. */
@@ -87,17 +114,48 @@ function oursOrCreatable(dir: string): boolean {
   }
 }
 
-/** Where endpoint directories go: the user's runtime directory if it exists and is private, else the temp directory. */
-function runtimeBase(): string {
-  const candidate = process.platform === 'linux' ? `/run/user/${uid}` : os.tmpdir();
-  const stat = fs.lstatSync(candidate, { throwIfNoEntry: false });
-  return isOurs(stat) && (stat.mode & 0o077) === 0 ? candidate : '/tmp';
+/**
+ * The state directory: the first candidate that is ours or can be made ours. Every launch of
+ * this user makes the same choice, as it depends only on what is on disk.
+ * @throws EndpointError naming the target and what it needs, when none can be
+ */
+function stateDir(): string {
+  const { stateDirs, target, remedy } = locations();
+  const usable = stateDirs.find(oursOrCreatable);
+  if (usable === undefined) {
+    throw new EndpointError(`no state directory can be made (${target}: tried ${stateDirs.join(', ')}); ${remedy}.`);
+  }
+  return usable;
 }
 
-/** A socket in a new `0700` directory of a random name. */
+/** Records that another candidate directory holds (a primary that chose before someone else's leftover appeared or went). */
+function otherRecords(places: Places): string[] {
+  return locations()
+    .stateDirs.filter((dir) => dir !== places.stateDir && isOurs(fs.lstatSync(dir, { throwIfNoEntry: false })))
+    .map((dir) => path.join(dir, path.basename(places.record)));
+}
+
+/** Whether an endpoint may go in `base`: a runtime folder only while it is ours and private. */
+function endpointBaseUsable(base: string, locations: Locations): boolean {
+  if (!locations.privateBases.has(base)) {
+    return true;
+  }
+  const stat = fs.lstatSync(base, { throwIfNoEntry: false });
+  return isOurs(stat) && (stat.mode & 0o077) === 0;
+}
+
+/** A socket in a new `0700` directory of a random name, in the first base that takes one. */
 function createEndpoint(): Endpoint {
-  for (const base of [runtimeBase(), '/tmp']) {
-    const dir = fs.mkdtempSync(path.join(base, 'sole-instance-'));
+  const located = locations();
+  const problems: string[] = [];
+  for (const base of located.endpointBases.filter((candidate) => endpointBaseUsable(candidate, located))) {
+    let dir: string;
+    try {
+      dir = fs.mkdtempSync(path.join(base, 'sole-instance-'));
+    } catch (error) {
+      problems.push(`${base}: ${describeOsError(error)}`);
+      continue;
+    }
     const socket = socketPathIn(process.platform, dir);
     if (socket) {
       return {
@@ -108,8 +166,9 @@ function createEndpoint(): Endpoint {
       };
     }
     fs.rmdirSync(dir);
+    problems.push(`${base}: too long for a Unix socket path`);
   }
-  throw new EndpointError('no directory is short enough for a Unix socket path; check that /tmp exists.');
+  throw new EndpointError(`no folder takes this app's endpoint (${located.target}: ${problems.join('; ') || 'none is usable'}); ${located.remedy}.`);
 }
 
 /** Rounds of "the state directory was deleted again right after we created it" before giving up. */
@@ -125,7 +184,7 @@ function prepareStateDir(dir: string): boolean {
     try {
       created = fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw new EndpointError(`cannot create the state directory ${dir}: ${String(error)}`, { cause: error });
+      throw new EndpointError(`cannot create the state directory ${dir}: ${describeOsError(error)}`, { cause: error });
     }
     const stat = fs.lstatSync(dir, { throwIfNoEntry: false });
     if (stat) {
@@ -136,7 +195,7 @@ function prepareStateDir(dir: string): boolean {
   throw new EndpointError(`the state directory ${dir} is deleted as fast as it is created; stop whatever removes it and launch again.`);
 }
 
-function verifyStateDir(dir: string, stat: fs.Stats): void {
+function verifyStateDir(dir: string, stat: Stats): void {
   if (!stat.isDirectory() || stat.uid !== uid) {
     throw new EndpointError(
       `${dir} is not a directory of uid ${uid} (it is uid ${stat.uid}'s ${stat.isSymbolicLink() ? 'symlink' : 'entry'}); remove it (as its owner or root) and launch again.`,
@@ -151,19 +210,52 @@ function verifyStateDir(dir: string, stat: fs.Stats): void {
   }
 }
 
+/**
+ * Holds what shows that this primary lives, whatever is deleted: the presence semaphore and, on
+ * Linux, the beacon. Either may be refused (a sandbox without System V IPC, a name another user
+ * took); the other still protects the primary, and the reason is logged.
+ */
+async function holdPresence(places: Places, logger: Logger, trace: Trace): Promise<Held | undefined> {
+  const [{ holdBeacon }, { holdSemaphore }] = await Promise.all([import('./beacon.js'), import('./semaphore.js')]);
+  const beacon = places.beacon === null ? undefined : await holdBeacon(places.beacon, logger, trace);
+  const semaphore = await holdSemaphore(places.semaphoreKeys);
+  if (!semaphore) {
+    logger.warn('cannot raise the presence semaphore (System V IPC refused, or every key taken by another user): if this app\'s files are deleted while it runs, a launch from another network namespace could start a second instance');
+    trace({ event: 'degraded', what: 'semaphore' });
+  }
+  return {
+    close: () => {
+      beacon?.close();
+      semaphore?.close();
+    },
+  };
+}
+
+/** Whether a live process of this user holds the presence semaphore or the beacon: a primary whose files were deleted. */
+async function rivalAlive(places: Places): Promise<boolean> {
+  const [{ beaconHeldByUs }, { semaphoreRaised }] = await Promise.all([import('./beacon.js'), import('./semaphore.js')]);
+  return (places.beacon !== null && (await beaconHeldByUs(places.beacon))) || semaphoreRaised(places.semaphoreKeys);
+}
+
 /** The Linux/macOS platform. */
 export const posix: Platform = {
   owner: uid,
-  places(appId, scope) {
-    const stateDir = usableStateDir(homeDirectory());
-    const host = process.platform === 'linux' ? machineId() : '';
-    const snap = process.env.SNAP_INSTANCE_NAME ?? null;
-    return Promise.resolve(derivePlaces(appId, scope, { platform: process.platform, user: String(uid), session: null, stateDir, host, snap, installFolderHash: null }));
+  privateEndpoints: true,
+  trustsEndpoint: (endpoint) => {
+    const stat = fs.lstatSync(path.dirname(endpoint), { throwIfNoEntry: false });
+    return isOurs(stat) && (stat.mode & 0o077) === 0;
   },
+  places(appId, scope) {
+    const dir = stateDir();
+    const host = process.platform === 'linux' ? machineId() : '';
+    return Promise.resolve(derivePlaces(appId, scope, { platform: process.platform, user: String(uid), session: null, stateDir: dir, host, snap: snapName(), installFolderHash: null }));
+  },
+  otherRecords,
   prepareStateDir: (places) => prepareStateDir(places.stateDir),
-  createLock: (places) => FlockLock.open(places.lock),
+  // The lock's code (and koffi) is loaded only by a launch that needs the lock: not by a second instance.
+  createLock: async (places) => (await import('./flock.js')).FlockLock.open(places.lock),
   createEndpoint,
-  holdPresence: (places, logger, trace) => (places.beacon ? holdBeacon(places.beacon, logger, trace) : Promise.resolve(undefined)),
-  rivalAlive: (places) => (places.beacon === null ? Promise.resolve(false) : beaconHeldByUs(places.beacon)),
+  holdPresence,
+  rivalAlive,
   allowForeground: () => false,
 };

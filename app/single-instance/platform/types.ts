@@ -39,8 +39,25 @@ export interface Held {
 export interface Platform {
   /** The uid the state files must belong to; `undefined` where files have no owner to check (Windows). */
   readonly owner: number | undefined;
+  /**
+   * Whether only the user can reach an endpoint (a socket in a private directory: Linux, macOS),
+   * so that a second instance may open with the secret itself; where others can open one (a named
+   * pipe: Windows), each side proves it knows the secret without sending it.
+   */
+  readonly privateEndpoints: boolean;
+  /**
+   * Whether a record's endpoint is this user's alone (a socket in a directory only the user owns
+   * and enters); where endpoints are not private, the proof decides instead, and this says `true`.
+   */
+  trustsEndpoint(endpoint: string): boolean;
   /** Where an app id and scope's single instance lives (Linux/macOS: without loading the FFI library). */
   places(appId: string, scope: Scope): Promise<Places>;
+  /**
+   * Where else the record may be: its place in the other candidate state directories that exist,
+   * where a primary that chose differently (before another user's leftover appeared or went)
+   * publishes it. Asked only when the record is not where this launch looks first.
+   */
+  otherRecords(places: Places): string[];
   /** Creates the state directory if needed and makes sure only its user may use it; `true` when it had to be created. */
   prepareStateDir(places: Places): boolean;
   /** A lock backend for those places (loads the FFI library). */

@@ -4,11 +4,10 @@
  * folder as the known-folder API gives it. The user's SID and session id, which the mutex's name
  * carries, come from the Win32 API too.
  */
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { fs, path } from '../builtins.js';
 import { EndpointError } from '../errors.js';
 import { derivePlaces, stateDirFor } from '../names.js';
+import { randomBytes } from '../random.js';
 import { reportInstallerNotes } from './installer-notes.js';
 import { Win32Mutex } from './mutex.js';
 import type { Platform } from './types.js';
@@ -33,12 +32,15 @@ export function canonicalFolder(folder: string): string {
 /** The Windows platform. */
 export const win32: Platform = {
   owner: undefined,
+  privateEndpoints: false,
+  trustsEndpoint: () => true,
   async places(appId, scope) {
     api ??= await loadWin32Api();
     const stateDir = stateDirFor('win32', api.localAppData());
     const installFolderHash = api.hashFolder(canonicalFolder(path.win32.dirname(process.execPath)));
     return derivePlaces(appId, scope, { platform: 'win32', user: api.currentUserSid(), session: api.currentSessionId(), stateDir, host: '', snap: null, installFolderHash });
   },
+  otherRecords: () => [],
   prepareStateDir(places) {
     try {
       return fs.mkdirSync(places.stateDir, { recursive: true }) !== undefined;

@@ -5,8 +5,8 @@ claim({ appId: process.argv[2], argv: process.argv.slice(3) }).then(
   async (instance) => {
     if (instance.role === 'primary') {
       instance.onSecondInstance((launch) => console.log(JSON.stringify({ launch: launch.argv })));
-      console.log(JSON.stringify({ role: 'primary', format: 'cjs' }));
       process.once('SIGTERM', () => void instance.release());
+      console.log(JSON.stringify({ role: 'primary', format: 'cjs' }));
     } else {
       console.log(JSON.stringify({ role: 'secondary', format: 'cjs', reply: instance.reply }));
     }

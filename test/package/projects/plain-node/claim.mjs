@@ -5,8 +5,8 @@ try {
   const instance = await claim({ appId: process.argv[2], argv: process.argv.slice(3) });
   if (instance.role === 'primary') {
     instance.onSecondInstance((launch) => console.log(JSON.stringify({ launch: launch.argv })));
-    console.log(JSON.stringify({ role: 'primary', format: 'esm' }));
     process.once('SIGTERM', () => void instance.release());
+    console.log(JSON.stringify({ role: 'primary', format: 'esm' }));
   } else {
     console.log(JSON.stringify({ role: 'secondary', format: 'esm', reply: instance.reply }));
   }
