@@ -7,7 +7,7 @@ export { claim, type Instance, type NoInstance, type PrimaryInstance, type Secon
 export type { ClaimOptions } from './options.js';
 export type { Launch, LaunchHandler, LaunchSource } from './launch.js';
 export { LaunchQueue } from './launch-queue.js';
-export { QUIT_REQUEST, type LaunchRequest, requestOf } from './quit-request.js';
+export { QUIT_REQUEST, type LaunchRequest, firstArgumentIndex, requestOf } from './quit-request.js';
 export { ACTIVATION_ENV } from './own-launch.js';
 export { extractDeepLink } from './deep-link.js';
 export { TRACE_CHANNEL, type Refusal, type Restored, type TraceEvent } from './trace.js';

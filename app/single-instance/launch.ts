@@ -10,7 +10,9 @@ export type LaunchSource =
   /** macOS delivered a link of the app's scheme to this process (Electron's `open-url`). */
   | 'open-url'
   /** macOS delivered a file to this process (Electron's `open-file`). */
-  | 'open-file';
+  | 'open-file'
+  /** Windows asked the app to close for an installer (the Restart Manager; Electron's `session-end`, reason `close-app`). */
+  | 'session-end';
 
 /** One launch of the app, as delivered to the primary. */
 export interface Launch {

@@ -4,7 +4,7 @@
 interface LaunchRecord {
   /** 1 for the first launch, then one more for each launch received. */
   seq: number;
-  source: 'first' | 'second-instance' | 'open-url' | 'open-file';
+  source: 'first' | 'second-instance' | 'open-url' | 'open-file' | 'session-end';
   pid: number;
   argv: string[];
   /** null when the launch had no working directory (deleted, or a link the OS opened). */

@@ -11,7 +11,8 @@
  * after `--hold-ms`, or on SIGINT/SIGTERM. A launch whose own arguments (after `--`) start with an
  * installer's quit request (`--sole-instance-request=quit`) prints `{"event":"quit-request","pid":…}` and, unless
  * `--on-quit ignore`, the primary exits 0. Secondary: prints `{"role":"secondary",…}` and exits 0.
- * A quit request that finds no instance running prints `{"role":"none"}` and exits 0.
+ * A quit request that finds no instance running prints `{"role":"none"}` and exits 0; it waits for
+ * the primary's reply no longer than `--timeout-ms` (an installer waits on it).
  * Exit codes are the package's `ExitCode` policy: 3 the primary did not answer in time (nothing
  * delivered); 2 usage error; 1 any other failure.
  * Set `SOLE_INSTANCE_LOG=1` to log the module's decisions to stderr, and `SOLE_INSTANCE_TRACE=1` to
@@ -47,6 +48,9 @@ interface HostArgs {
   ignoreQuit: boolean;
 }
 
+/** The core's default `timeoutMs`. */
+const DEFAULT_TIMEOUT_MS = 5000;
+
 const VALUE_FLAGS = new Set(['--id', '--scope', '--data', '--reply', '--timeout-ms', '--hold-ms', '--on-quit']);
 
 function parseArgs(args: string[]): HostArgs {
@@ -77,14 +81,17 @@ function parseArgs(args: string[]): HostArgs {
     throw new UsageError(`--on-quit must be quit or ignore (got ${JSON.stringify(onQuit)})`);
   }
   const own = args[index] === '--' ? args.slice(index + 1) : args.slice(index);
+  const request = own[0] === QUIT_REQUEST ? 'quit' : null;
   return {
     claim: {
       appId: id,
       scope: (values.get('--scope') ?? 'session') as Scope,
       // The app's own arguments follow the host's options: a quit request is the first of them, where an installer puts it.
-      request: own[0] === QUIT_REQUEST ? 'quit' : null,
+      request,
       ...(data === undefined ? {} : { data: parseJson('--data', data) }),
       ...(timeoutMs === undefined ? {} : { timeoutMs: parseCount('--timeout-ms', timeoutMs) }),
+      // An installer waits on a quit request: it waits for the reply no longer than for the hand-off.
+      ...(request === 'quit' ? { replyTimeoutMs: timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : parseCount('--timeout-ms', timeoutMs) } : {}),
     },
     reply: parseJson('--reply', values.get('--reply') ?? 'null'),
     holdMs: values.has('--hold-ms') ? parseCount('--hold-ms', values.get('--hold-ms') ?? '') : undefined,

@@ -4,101 +4,12 @@
  */
 import * as assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import type { Event, FocusOptions } from 'electron';
 import { type Launch, QUIT_REQUEST, extractDeepLink } from 'sole-instance';
-import { type AppLike, type DialogLike, type SingleInstanceOptions, type WindowLike, bringToFront, singleInstance } from 'sole-instance/electron';
+import { type SingleInstanceOptions, bringToFront, singleInstance } from 'sole-instance/electron';
 import { HostProcess, RecordingLogger, TraceRecorder, isolatedTmp, runFixture, startPrimary, uniqueId } from '../helpers.js';
+import { AppDouble, DialogDouble, WindowDouble, settlement } from './doubles.js';
 
 before(() => isolatedTmp());
-
-/** Records every call made to it, in order, into a shared journal. */
-class WindowDouble implements WindowLike {
-  constructor(
-    private readonly journal: string[],
-    private minimized = false,
-    private visible = true,
-  ) {}
-  isDestroyed(): boolean {
-    return false;
-  }
-  isMinimized(): boolean {
-    return this.minimized;
-  }
-  restore(): void {
-    this.journal.push('window.restore');
-    this.minimized = false;
-  }
-  isVisible(): boolean {
-    return this.visible;
-  }
-  show(): void {
-    this.journal.push('window.show');
-    this.visible = true;
-  }
-  focus(): void {
-    this.journal.push('window.focus');
-  }
-}
-
-class AppDouble implements AppLike {
-  readonly exitCodes: number[] = [];
-  private readonly listeners = new Map<string, (event: Event, target: string) => void>();
-  private exited: (code: number) => void = () => undefined;
-  /** Resolves with the code of the first `exit` call. */
-  readonly exit$ = new Promise<number>((resolve) => {
-    this.exited = resolve;
-  });
-
-  constructor(
-    private readonly journal: string[] = [],
-    private readonly name = 'Double App',
-  ) {}
-  exit(exitCode?: number): void {
-    this.exitCodes.push(exitCode ?? 0);
-    this.exited(exitCode ?? 0);
-  }
-  quit(): void {
-    this.journal.push('app.quit');
-  }
-  focus(options?: FocusOptions): void {
-    this.journal.push(`app.focus(${JSON.stringify(options)})`);
-  }
-  getName(): string {
-    return this.name;
-  }
-  on(event: 'open-url' | 'open-file', listener: (event: Event, target: string) => void): this {
-    this.listeners.set(event, listener);
-    return this;
-  }
-  /** What macOS does when a link of the app's scheme, or a file of one of its types, is opened. */
-  emit(event: 'open-url' | 'open-file', target: string): boolean {
-    let prevented = false;
-    const listener = this.listeners.get(event);
-    assert.ok(listener, `${event} is listened to`);
-    listener({ preventDefault: () => (prevented = true), defaultPrevented: false } as unknown as Event, target);
-    return prevented;
-  }
-}
-
-/**
- * Watches a promise from now on; the returned function resolves, once pending callbacks have
- * run, with whether it has resolved, rejected or is still pending.
- */
-function settlement(promise: Promise<unknown>): () => Promise<'resolved' | 'rejected' | 'pending'> {
-  let state: 'resolved' | 'rejected' | 'pending' = 'pending';
-  promise.then(
-    () => (state = 'resolved'),
-    () => (state = 'rejected'),
-  );
-  return () => new Promise((resolve) => setImmediate(() => resolve(state)));
-}
-
-class DialogDouble implements DialogLike {
-  readonly shown: [string, string][] = [];
-  showErrorBox(title: string, content: string): void {
-    this.shown.push([title, content]);
-  }
-}
 
 describe('bringToFront: the order users expect', () => {
   const run = (minimized: boolean, visible: boolean, platform: NodeJS.Platform): string[] => {

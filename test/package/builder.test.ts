@@ -139,7 +139,7 @@ describe('electron-builder --dir, offline, with a stand-in Electron', () => {
       assert.ok(packed.some((file) => file.endsWith(`${path.sep}koffi${path.sep}index.cjs`)), "koffi's JavaScript is in the app");
       assert.deepEqual(packed.filter((file) => file.includes('@koromix')), [], "the build machine's own koffi binary is not");
       if (os === 'win') {
-        assert.ok(fs.readFileSync(installerIncludePath(ROOT), 'utf8').includes(`"Local\\${APP_ID}-$0"`), "the include opens the user's mutex");
+        assert.ok(fs.readFileSync(installerIncludePath(ROOT), 'utf8').includes(`"Local\\${APP_ID}-$R0"`), "the include opens the user's mutex");
       }
     });
   }

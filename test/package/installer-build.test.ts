@@ -49,7 +49,15 @@ function toolchain(): Record<string, string> {
   for (const dir of [nsis, plugins, bin]) {
     fs.mkdirSync(dir, { recursive: true });
   }
-  fs.writeFileSync(path.join(nsis, 'makensis'), `#!/bin/sh\nexec ${MAKENSIS} "$@"\n`, { mode: 0o755 });
+  // Each compile also lists its sections, in order, in the file $SOLE_INSTANCE_SECTIONS names (when set).
+  fs.writeFileSync(
+    path.join(nsis, 'makensis'),
+    '#!/bin/sh\n' +
+      `[ -z "$SOLE_INSTANCE_SECTIONS" ] && exec ${MAKENSIS} "$@"\n` +
+      `out=$(mktemp)\n${MAKENSIS} -V4 "$@" >"$out" 2>&1\nstatus=$?\n` +
+      'grep -E \'^Section: \' "$out" >>"$SOLE_INSTANCE_SECTIONS"\necho ---- >>"$SOLE_INSTANCE_SECTIONS"\ncat "$out"\nrm -f "$out"\nexit $status\n',
+    { mode: 0o755 },
+  );
   for (const [plugin, names] of pluginCalls()) {
     const def = path.join(root, `${plugin}.def`);
     fs.writeFileSync(def, `EXPORTS\n${[...names].map((name) => `  ${name}=stub`).join('\n')}\n`);
@@ -78,9 +86,9 @@ describe("electron-builder's NSIS installers with the generated include", { skip
   });
 
   /** Runs `electron-builder --win nsis` on the template with `config` overrides; resolves with the installer's path. */
-  async function build(label: string, config: string[]): Promise<string> {
+  async function build(label: string, config: string[], extraEnv: Record<string, string> = {}): Promise<string> {
     const output = tempDir(`installer-${label}`);
-    await runElectronBuilder({ os: 'win', args: ['nsis', ...config], electron, output, env });
+    await runElectronBuilder({ os: 'win', args: ['nsis', ...config], electron, output, env: { ...env, ...extraEnv } });
     const installers = fs.readdirSync(output).filter((file) => file.endsWith('.exe'));
     assert.equal(installers.length, 1, `one installer in ${fs.readdirSync(output).join(', ')}`);
     return path.join(output, installers[0] ?? '');
@@ -93,19 +101,28 @@ describe("electron-builder's NSIS installers with the generated include", { skip
     // English only, so that warnings stay errors.
     ['assisted, the folder chosen by the user', ['-c.nsis.oneClick=false', '-c.nsis.allowToChangeInstallationDirectory=true', '-c.nsis.installerLanguages=en_US']],
     ["a product name with quotes, %, & and non-Latin letters", ["-c.productName=Ana's Nötes 100% & 日本"]],
+    // The shapes whose elevated inner instance installs, where electron-builder's own section skips the check.
+    ['assisted, for all users by default (elevates)', ['-c.nsis.oneClick=false', '-c.nsis.selectPerMachineByDefault=true', '-c.nsis.installerLanguages=en_US']],
+    ['assisted, per machine', ['-c.nsis.oneClick=false', '-c.nsis.perMachine=true', '-c.nsis.installerLanguages=en_US']],
   ];
   for (const [shape, config] of shapes) {
-    it(`${shape}: installer and uninstaller compile, warnings as errors`, { timeout: BOUNDS.build }, async () => {
-      const installer = await build('shape', ['--x64', ...(config.length === 0 ? ['--arm64'] : []), ...config]);
+    it(`${shape}: installer and uninstaller compile, warnings as errors; the installer checks in a section of its own, before electron-builder's install section`, { timeout: BOUNDS.build }, async () => {
+      const sections = path.join(tempDir('sections'), 'sections.txt');
+      const installer = await build('shape', ['--x64', ...(config.length === 0 ? ['--arm64'] : []), ...config], { SOLE_INSTANCE_SECTIONS: sections });
       assert.equal(fs.readFileSync(installer).subarray(0, 2).toString(), 'MZ', 'a Windows program');
+      const compiles = fs.readFileSync(sections, 'utf8').split('----\n').filter(Boolean);
+      // The uninstaller is compiled first, from the same script with its own sections.
+      const installerSections = compiles.find((list) => list.includes('Section: "install"') && !list.includes('Section: "un.'));
+      assert.ok(installerSections, fs.readFileSync(sections, 'utf8'));
+      assert.deepEqual(installerSections.split('\n').filter(Boolean).slice(0, 2), ['Section: "-sole-instance check"', 'Section: "install" ->(INSTALL_SECTION_ID)']);
     });
   }
 
   it('the generated check is really compiled in: a quit command it cannot compile fails the build inside its macro', { timeout: BOUNDS.build }, async () => {
     const custom = path.join(tempDir('custom-include'), 'installer.nsh');
-    fs.writeFileSync(custom, `!define SI_QUIT_COMMAND 'one two three'\n!include "${installerIncludePath(ROOT)}"\n`);
+    fs.writeFileSync(custom, `!define SI_QUIT_COMMAND 'one two three four'\n!include "${installerIncludePath(ROOT)}"\n`);
     await assert.rejects(build('broken', ['--x64', `-c.nsis.include=${custom}`]), (error: { stdout: string; stderr: string }) => {
-      assert.match(error.stdout + error.stderr, /ExecWait expects[\s\S]*Error in macro _siRequestQuit/);
+      assert.match(error.stdout + error.stderr, /StrCpy expects[\s\S]*Error in macro _siRequestQuit/);
       return true;
     });
   });

@@ -12,6 +12,7 @@ import type { App, Dialog } from 'electron';
 import {
   type ClaimOptions,
   ExitCode,
+  type Launch,
   type LaunchHandler,
   LaunchQueue,
   type Logger,
@@ -26,8 +27,14 @@ import {
 import { type WindowLike, bringToFront } from './bring-to-front.js';
 import { defaultLogger } from './default-logger.js';
 import { type OsEvents, takeOsLaunches } from './os-launches.js';
+import { DECLINED_ANOTHER_INSTALLATION, fromThisInstallation, replyTimeoutFor } from './quit-request.js';
+import { answerRestartManager, hasSessionEvents } from './session-end.js';
+import { handleSquirrelEvent } from './squirrel.js';
 
 export { type WindowLike, bringToFront } from './bring-to-front.js';
+export { QUIT_REPLY_TIMEOUT_MS, fromThisInstallation } from './quit-request.js';
+export { type SessionEndEvents, answerRestartManager } from './session-end.js';
+export { SQUIRREL_HOOK_TIMEOUT_MS, type SquirrelEvent, type SquirrelOptions, type SquirrelOutcome, handleSquirrelEvent, squirrelEventOf } from './squirrel.js';
 
 /** What the layer uses of Electron's `app`. */
 export interface AppLike extends Pick<App, 'exit' | 'quit' | 'focus' | 'getName'>, OsEvents {}
@@ -48,7 +55,9 @@ export interface SingleInstanceOptions extends Omit<ClaimOptions, 'logger' | 'qu
   onSecondInstance?: LaunchHandler;
   /**
    * Receives the app's installer's (or updater's) request to quit, at once, window or not: save
-   * what needs saving, then quit. The window is not raised for it.
+   * what needs saving, then quit. The window is not raised for it. On Windows, a close by the
+   * Restart Manager (MSI installers, Windows Update) comes here too, as a launch of source
+   * `session-end`. A request from another installation of the app is declined, never handed here.
    * @default quits the app with `app.quit()`
    */
   onQuitRequest?: LaunchHandler;
@@ -78,7 +87,8 @@ export interface ElectronPrimary {
   readonly endpoint: string;
   /**
    * Sets the window to bring forward on each launch (again for a new window). Launches that came
-   * before the first window are delivered (and the window focused) now, in arrival order.
+   * before the first window are delivered (and the window focused) now, in arrival order. On
+   * Windows, the Restart Manager's close of this window takes the quit path.
    */
   setWindow(window: WindowLike): void;
   /** Frees the lock and the endpoint (also done by the OS when the process exits). */
@@ -89,9 +99,11 @@ export interface ElectronPrimary {
  * Claims the single instance for an Electron app. Call it at the top of main, before
  * `app.whenReady()` and before any window: it takes `open-url` and `open-file` at once.
  * In a second instance it hands the launch over, calls `onHandedOver`, exits with `app.exit()`
- * and never settles. When the launch cannot be delivered (or the options are wrong) it logs,
- * shows an error box (not for an installer's quit request, which must never wait on a person)
- * and exits with the code of `exitCodeFor` (3: the running instance did not take the launch).
+ * and never settles (an installer's quit request waits for the reply at most
+ * `QUIT_REPLY_TIMEOUT_MS`). When the launch cannot be delivered (or the options are wrong) it
+ * logs, shows an error box (not for an installer's quit request, which must never wait on a
+ * person) and exits with the code of `exitCodeFor` (3: the running instance did not take the
+ * launch). On Windows, a Squirrel.Windows event launch is handled and exits 0 without claiming.
  * Only the primary's call resolves; it rejects only when `app` itself is missing (there is then
  * nothing to exit through).
  * @param options - Electron objects, app id and handlers
@@ -101,12 +113,20 @@ export async function singleInstance(options: SingleInstanceOptions): Promise<El
   const queue = new LaunchQueue();
   let logger: Logger | undefined = given;
   takeOsLaunches(app, queue, (message) => logger?.error(message));
-  const request = claimOptions.request ?? requestOf(claimOptions.argv ?? process.argv);
+  const argv = claimOptions.argv ?? process.argv;
+  const request = claimOptions.request ?? requestOf(argv);
   try {
     logger ??= await defaultLogger();
-    const instance = await claim({ ...claimOptions, request, logger, queue });
+    if ((platform ?? process.platform) === 'win32') {
+      const squirrel = await handleSquirrelEvent({ argv });
+      if (squirrel) {
+        logger.info(`Squirrel.Windows event ${squirrel.event} (Update.exe: ${JSON.stringify(squirrel.updateExe)}); exiting without claiming`);
+        return await exitWith(app, ExitCode.ok);
+      }
+    }
+    const instance = await claim({ ...claimOptions, request, logger, queue, replyTimeoutMs: replyTimeoutFor(request, claimOptions.replyTimeoutMs) });
     if (instance.role === 'primary') {
-      return primary(instance, options);
+      return primary(instance, options, logger);
     }
     if (instance.role === 'secondary') {
       logger.info(`handed over to the running instance (pid ${instance.primaryPid}); exiting`);
@@ -137,10 +157,16 @@ function report(step: () => void): void {
   }
 }
 
-function primary(instance: PrimaryInstance, options: SingleInstanceOptions): ElectronPrimary {
+function primary(instance: PrimaryInstance, options: SingleInstanceOptions, logger: Logger): ElectronPrimary {
   const { app, onSecondInstance, onQuitRequest, platform = process.platform } = options;
-  instance.onQuitRequest(onQuitRequest ?? (() => app.quit()));
+  const quit: LaunchHandler = onQuitRequest ?? (() => app.quit());
+  instance.onQuitRequest((launch) => (fromThisInstallation(launch, process.execPath, platform) ? quit(launch) : DECLINED_ANOTHER_INSTALLATION));
   let window: WindowLike | undefined;
+  let stopAnswering: (() => void) | undefined;
+  const answerClose = (next: WindowLike): void => {
+    stopAnswering?.();
+    stopAnswering = platform === 'win32' && hasSessionEvents(next) ? answerRestartManager(next, (launch) => runQuit(quit, launch, logger)) : undefined;
+  };
   const present: LaunchHandler = (launch) => {
     if (window && !window.isDestroyed()) {
       activate(app, launch.env);
@@ -155,12 +181,20 @@ function primary(instance: PrimaryInstance, options: SingleInstanceOptions): Ele
     setWindow(next) {
       const first = window === undefined;
       window = next;
+      answerClose(next);
       if (first) {
         instance.onSecondInstance(present);
       }
     },
     release: () => instance.release(),
   };
+}
+
+/** Runs the quit path for a close that came another way than a launch; its failure is logged. */
+function runQuit(quit: LaunchHandler, launch: Launch, logger: Logger): void {
+  Promise.resolve()
+    .then(() => quit(launch))
+    .catch((error: unknown) => logger.error(`the quit path failed for a ${launch.source} close: ${describe(error)}`));
 }
 
 /** What an error box says about a failure: the message without the package prefix. */

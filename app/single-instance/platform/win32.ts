@@ -15,6 +15,20 @@ import { type Win32Api, loadWin32Api } from './win32-api.js';
 
 let api: Win32Api | undefined;
 
+/**
+ * A folder as the file system names it: 8.3 names, `subst` drives and junctions resolved, as the
+ * installer resolves its install folder (`GetFinalPathNameByHandleW`) before both hash it; the
+ * folder as given when it cannot be resolved.
+ * @param folder - an absolute folder path
+ */
+export function canonicalFolder(folder: string): string {
+  try {
+    return fs.realpathSync.native(folder);
+  } catch {
+    return folder;
+  }
+}
+
 /** The Windows platform. */
 export const win32: Platform = {
   owner: undefined,
@@ -23,7 +37,7 @@ export const win32: Platform = {
   async places(appId, scope) {
     api ??= await loadWin32Api();
     const stateDir = stateDirFor('win32', api.localAppData());
-    const installFolderHash = api.hashFolder(path.win32.dirname(process.execPath));
+    const installFolderHash = api.hashFolder(canonicalFolder(path.win32.dirname(process.execPath)));
     return derivePlaces(appId, scope, { platform: 'win32', user: api.currentUserSid(), session: api.currentSessionId(), stateDir, host: '', snap: null, installFolderHash });
   },
   otherRecords: () => [],

@@ -145,7 +145,11 @@ const sessionStandIn: { defaultSession: Pick<Electron.Session, 'setProxy'> } = {
   defaultSession: { setProxy: () => Promise.resolve() },
 };
 
+/** electron-updater announces a quit for an update on Electron's own `autoUpdater` before it quits the app. */
+class StandInAutoUpdater extends EventEmitter implements Pick<Electron.AutoUpdater, 'emit'> {}
+
 const app = new StandInApp();
 
 export { app, StandInWindow as BrowserWindow, dialogStandIn as dialog, sessionStandIn as session, shellStandIn as shell };
 export const ipcMain = new StandInIpcMain();
+export const autoUpdater = new StandInAutoUpdater();
