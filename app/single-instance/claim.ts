@@ -4,9 +4,10 @@
  *
  * 1. Fast path: read the running primary's record and hand the launch to it. No FFI library is
  *    loaded on this path on Linux/macOS.
- * 2. Otherwise take the kernel lock without blocking. Owner: unless a primary whose files were
- *    deleted still lives (Linux: its beacon), become the primary (or, for an installer's quit
- *    request, let go: no instance runs, there is nothing to quit). Not owner: a primary is
+ * 2. Otherwise take the kernel lock without blocking. Owner: take the presence (Linux/macOS: the
+ *    presence semaphore and the beacon, each only if no live process of this user holds it);
+ *    then become the primary (or, for an installer's quit request, let go: no instance runs,
+ *    there is nothing to quit). A primary whose files were deleted holds the presence: hand over to it. Not owner: a primary is
  *    starting, restoring what was deleted, or just died: retry the hand-off with a short
  *    backoff, re-trying the lock between attempts.
  * 3. Past the deadline: `PrimaryNotRespondingError` (nothing was delivered). Never a hang,
@@ -80,9 +81,15 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
   for (let backoff = FIRST_BACKOFF_MS; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
     currentPlatform.prepareStateDir(places);
     if (lock.tryAcquire()) {
-      if (!(await currentPlatform.rivalAlive(places))) {
+      trace({ event: 'locked' });
+      const presence = await currentPlatform.claimPresence(places, logger, trace).catch((error: unknown) => {
+        lock.release();
+        throw error;
+      });
+      if (presence !== 'rival') {
         logger.info(`lock taken after ${elapsed()}`);
         if (settings.request === 'quit') {
+          presence.close();
           lock.release();
           logger.info(`asked to quit the running instance, but none runs (${elapsed()})`);
           trace({ event: 'none', ms: ms() });
@@ -90,7 +97,7 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
         }
         // Loaded only here: a second instance never reads the primary's code.
         const { becomePrimary } = await import('./primary.js');
-        const primary = await becomePrimary(places, lock, settings);
+        const primary = await becomePrimary(places, lock, presence, settings);
         logger.info(`primary listening on ${primary.endpoint} after ${elapsed()}`);
         trace({ event: 'primary', endpoint: primary.endpoint, ms: ms() });
         return primary;

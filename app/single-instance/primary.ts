@@ -1,6 +1,6 @@
 /**
- * Becoming the primary, once the lock is ours: listen on a fresh endpoint, hold what shows the
- * OS that it lives (Linux: the beacon; Windows: the installation mutex), publish the record, keep
+ * Becoming the primary, once the lock and the presence are ours (Linux/macOS: the presence
+ * semaphore and the beacon; Windows: the installation mutex): listen on a fresh endpoint, publish the record, keep
  * all of it in place while running, and let go of it on release or exit, removing only what is
  * still this primary's own. Launches go to one of two channels: ordinary launches to the launch
  * queue, an installer's quit requests to their own, each waiting for its handler.
@@ -44,12 +44,13 @@ export interface PrimaryInstance {
 }
 
 /**
- * Listens, publishes and starts keeping; the lock is released if any step fails.
+ * Listens, publishes and starts keeping; the presence and the lock are let go if any step fails.
  * @param places - where this app id and scope's instance lives
  * @param lock - the lock, held
+ * @param presence - the presence, held
  * @param settings - the claim's settings
  */
-export async function becomePrimary(places: Places, lock: KernelLock, settings: Settings): Promise<PrimaryInstance> {
+export async function becomePrimary(places: Places, lock: KernelLock, presence: Held, settings: Settings): Promise<PrimaryInstance> {
   const { logger, trace } = settings;
   const launches = settings.queue;
   const quitRequests = new LaunchQueue();
@@ -61,26 +62,14 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
     trace({ event: 'received', pid: handover.pid, request: handover.request, queued });
     return queue.deliver(launchOf(handover, settings.scheme), take, withdrawn);
   };
-  const undo: (() => unknown)[] = [() => lock.release()];
+  const undo: (() => unknown)[] = [() => lock.release(), () => presence.close()];
   let published: Published;
-  let presence: Held | undefined;
   let keeper: Keeper;
   try {
     const endpoint = currentPlatform.createEndpoint();
     undo.push(() => endpoint.remove());
-    const listening = listen({ ...settings, endpoint: endpoint.path, secret, proof: currentPlatform.privateEndpoints ? 'token' : 'challenge', onLaunch: receive });
-    const holding = currentPlatform.holdPresence(places, logger, trace);
-    // Both are waited for before anything fails, so that the undo below lets go of whatever was taken.
-    const [listened, held] = await Promise.allSettled([listening, holding]);
-    if (listened.status === 'fulfilled') {
-      undo.push(() => listened.value.close());
-    }
-    if (held.status === 'fulfilled') {
-      presence = held.value;
-      undo.push(() => presence?.close());
-    }
-    const server = settled(listened);
-    settled(held);
+    const server = await listen({ ...settings, endpoint: endpoint.path, secret, proof: currentPlatform.privateEndpoints ? 'token' : 'challenge', onLaunch: receive });
+    undo.push(() => server.close());
     published = { places, lock, server, endpoint, record: { pid: process.pid, endpoint: endpoint.path, secret } };
     writeRecord(places.record, published.record);
     keeper = new Keeper(published, currentPlatform, logger, trace);
@@ -97,7 +86,7 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
     published.endpoint.remove();
     removeRecordIfOurs(places.record, published.record, currentPlatform.owner);
     // The presence goes before the lock: an installer never sees the installation held by nobody's lock.
-    presence?.close();
+    presence.close();
     lock.release();
   };
   const onExit = (): void => {
@@ -127,14 +116,6 @@ export async function becomePrimary(places: Places, lock: KernelLock, settings: 
       return released;
     },
   };
-}
-
-/** The value of a settled promise, or its reason thrown. */
-function settled<T>(result: PromiseSettledResult<T>): T {
-  if (result.status === 'rejected') {
-    throw result.reason;
-  }
-  return result.value;
 }
 
 /** The launch a second instance handed over, as its handler receives it. */

@@ -29,7 +29,9 @@ export type TraceEvent =
   | { event: 'none'; ms: number }
   /** The primary answered a connection's hello with its proof. */
   | { event: 'welcomed' }
-  /** The primary took a launch: committed by its sender, queued until its handler exists, or delivered. */
+  /** This launch took the lock; it takes the presence next, and becomes the primary unless a primary whose files were deleted holds it. */
+  | { event: 'locked' }
+  /** The primary received a proven launch: queued until its handler exists, or on its way to it. */
   | { event: 'received'; pid: number; request: 'quit' | null; queued: boolean }
   /** The primary closed a connection or refused a launch. */
   | { event: 'refused'; reason: Refusal }

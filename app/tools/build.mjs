@@ -31,7 +31,7 @@ fs.cpSync(path.join(root, 'app', 'template', 'renderer', 'index.html'), path.joi
  * then run their bundle. The cache holds code V8 runs, so it goes where only the user can write,
  * never in Node's default (the shared temp folder, where another user could plant it): the main
  * process's in the app's userData folder, the host's under the user's home (from the password
- * database, not $HOME), and none for a user without one.
+ * database, not $HOME), and none for a user without one (or without a passwd entry).
  */
 const loaders = {
   'main.js': {
@@ -41,8 +41,9 @@ const loaders = {
   'host.js': {
     bundle: 'host-bundle.js',
     cache: [
-      "const home = require('node:os').userInfo().homedir;",
-      "if (require('node:fs').existsSync(home)) require('node:module').enableCompileCache?.(require('node:path').join(home, '.cache', 'sole-instance-host'));",
+      "let home;",
+      "try { home = require('node:os').userInfo().homedir; } catch { /* a uid without a passwd entry: no cache */ }",
+      "if (home && require('node:fs').existsSync(home)) require('node:module').enableCompileCache?.(require('node:path').join(home, '.cache', 'sole-instance-host'));",
     ],
   },
 };

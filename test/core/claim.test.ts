@@ -1,9 +1,11 @@
 /** The module's API in-process: handlers, queueing, replies, release, option validation, squatters. */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
+import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
 import { type ClaimOptions, HandlerError, InvalidOptionsError, type Launch, type PrimaryInstance, claim } from 'sole-instance';
 import { PROTOCOL_VERSION } from '../../app/single-instance/ipc/protocol.js';
 import { currentPlatform } from '../../app/single-instance/platform/index.js';
@@ -120,7 +122,26 @@ describe('claim(): handlers and replies', () => {
   });
 });
 
+/** The ids of the presence semaphore sets that exist under `keys` (Linux/macOS, System V IPC). */
+function semaphoreSets(keys: readonly number[]): number[] {
+  const koffi = createRequire(__filename)('koffi') as typeof Koffi;
+  const semget = koffi.load(process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6').func('int semget(int key, int nsems, int semflg)') as (key: number, count: number, flags: number) => number;
+  return keys.map((key) => semget(key, 0, 0)).filter((id) => id >= 0);
+}
+
 describe('claim(): release and shutdown', () => {
+  it('a primary that lets go removes its presence semaphore set: sets do not pile up, one per app id and launch', { skip: process.platform === 'win32' ? 'no System V IPC on Windows' : undefined }, async () => {
+    const id = uniqueId('semaphore');
+    const { semaphoreKeys } = await currentPlatform.places(id, 'session');
+    const { instance } = await primaryFor(id);
+    assert.equal(semaphoreSets(semaphoreKeys).length, 1, 'the primary holds one set');
+    await instance.release();
+    assert.deepEqual(semaphoreSets(semaphoreKeys), []);
+    const exited = await runHost(['--id', id, '--hold-ms', '0']);
+    assert.equal(exited.code, 0, exited.stderr);
+    assert.deepEqual(semaphoreSets(semaphoreKeys), [], 'left by a primary that exited');
+  });
+
   it('release removes the endpoint and the record and frees the lock (its file stays); the next claim is primary', async () => {
     const id = uniqueId('release');
     const { instance } = await primaryFor(id);

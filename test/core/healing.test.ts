@@ -2,7 +2,8 @@
  * A primary that never stops healing, and never a second primary, however its files are deleted:
  * again and again (until a re-created directory gets its old inode number), by a cleaner that
  * deletes all the time, while it cannot watch the file system, while it is stopped and a launch
- * comes from another network namespace or another user holds its beacon. Real processes of the
+ * comes from another network namespace or another user holds its beacon, and while a launch that
+ * took the lock file has not yet taken the presence. Real processes of the
  * test user `sole-a` (another user, `sole-b`, squats), real files, real namespaces (bubblewrap).
  */
 import * as assert from 'node:assert/strict';
@@ -151,6 +152,19 @@ describe('never two primaries', { skip: missing, timeout: 120_000 }, () => {
     });
     await host.traced('restored', { what: 'record' });
     await assertReachable(id, host, OTHER_NETWORK);
+  });
+
+  it('the lock file deleted after a launch took it, before it took the presence, and another launch comes: one primary, the first hands over to it', async () => {
+    const id = uniqueId('lock-deleted');
+    const first = started(new NodeProcess([copy.fixture, 'claim', JSON.stringify({ appId: id }), '--stop-when-locked'], asUser(ana)));
+    await first.waitForLine((line) => line.stopping === true);
+    fs.rmSync(placesOf(ana, id).stateDir, { recursive: true, force: true, maxRetries: 5 });
+    const { host } = await primary(id);
+    first.child.kill('SIGCONT');
+    const outcome = await finished(first);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.deepEqual(outcome.lines.at(-1)?.role, 'secondary', `a second primary: ${JSON.stringify(outcome.lines)}`);
+    assert.equal(outcome.lines.at(-1)?.primaryPid, host.child.pid);
   });
 
   it('another user holds the beacon, the primary is stopped and its files deleted: not a second primary (exit 3); once it runs again, launches reach it', async () => {

@@ -1,14 +1,14 @@
 /**
  * Linux: the beacon, an abstract Unix socket name a live primary binds. No file operation can
- * remove it and the kernel drops it with its owner, so when a primary's files are deleted under
- * it, a launch that then takes the (re-created) lock file can still tell that a primary lives,
- * and hand over instead of becoming a second one.
+ * remove it, the kernel lets one process bind it at a time and drops it with its owner: when a
+ * primary's files are deleted under it, a launch that then takes the (re-created) lock file
+ * cannot bind it, and hands over instead of becoming a second one.
  *
  * Abstract names have no permissions: another user could bind ours first, or connect to it.
  * So the beacon accepts and drops connections and carries nothing, and a launch believes it only
  * when the kernel says its holder runs as the same user (`SO_PEERCRED`). A name another user
- * took is ignored: the primary runs without a beacon, which a deletion race could then exploit,
- * but nobody can stop it from starting.
+ * took is ignored: the primary runs without a beacon (the presence semaphore still guards it),
+ * and nobody can stop it from starting.
  */
 import { net } from '../builtins.js';
 import type { Logger } from '../logger.js';
@@ -26,25 +26,29 @@ const SO_PEERCRED = 17;
 const UCRED_BYTES = 12;
 
 /**
- * Binds the beacon until closed.
+ * Binds the beacon until closed, unless a live process of this user holds it.
  * @param name - the abstract name, without its leading NUL
  * @param logger - where a beacon that cannot be held is reported
  * @param trace - where it is published
- * @returns the held beacon, or `undefined` when the name is taken or refused (snap confinement)
+ * @returns the held beacon; `'rival'` when a live process of this user holds it (the kernel
+ *   vouches for its uid); `undefined` when another user took the name, or binding is refused (snap confinement)
  */
-export function holdBeacon(name: string, logger: Logger, trace: Trace): Promise<Held | undefined> {
-  return new Promise((resolve) => {
-    const server = net.createServer((socket) => socket.destroy());
-    server.once('error', (error) => {
-      logger.warn(`cannot hold the beacon @${name} (${String(error)}): if this app's files are deleted while it runs, a second instance could start`);
-      trace({ event: 'degraded', what: 'beacon' });
-      resolve(undefined);
-    });
-    server.listen(`\0${name}`, () => {
-      server.unref();
-      resolve({ close: () => server.close() });
-    });
+export async function claimBeacon(name: string, logger: Logger, trace: Trace): Promise<Held | 'rival' | undefined> {
+  const server = net.createServer((socket) => socket.destroy());
+  const bound = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    server.once('error', resolve);
+    server.listen(`\0${name}`, () => resolve(undefined));
   });
+  if (!bound) {
+    server.unref();
+    return { close: () => server.close() };
+  }
+  if (bound.code === 'EADDRINUSE' && (await beaconHeldByUs(name))) {
+    return 'rival';
+  }
+  logger.warn(`cannot hold the beacon @${name} (${String(bound)}): if this app's files are deleted while it runs, a second instance could start`);
+  trace({ event: 'degraded', what: 'beacon' });
+  return undefined;
 }
 
 /** The libc calls the probe makes. */
@@ -74,7 +78,7 @@ async function socketCalls(): Promise<SocketCalls> {
  * Whether a live process of this user (other than this one) holds the beacon.
  * @param name - the abstract name, without its leading NUL
  */
-export async function beaconHeldByUs(name: string): Promise<boolean> {
+async function beaconHeldByUs(name: string): Promise<boolean> {
   const { socket, connect, getsockopt, close } = await socketCalls();
   const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {

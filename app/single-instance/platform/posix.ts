@@ -212,13 +212,26 @@ function verifyStateDir(dir: string, stat: Stats): void {
 
 /**
  * Holds what shows that this primary lives, whatever is deleted: the presence semaphore and, on
- * Linux, the beacon. Either may be refused (a sandbox without System V IPC, a name another user
- * took); the other still protects the primary, and the reason is logged.
+ * Linux, the beacon, each taken only if no live process of this user holds it. Either may be
+ * refused (a sandbox without System V IPC, a name another user took); the other still guards
+ * the primary, and the reason is logged.
  */
-async function holdPresence(places: Places, logger: Logger, trace: Trace): Promise<Held | undefined> {
-  const [{ holdBeacon }, { holdSemaphore }] = await Promise.all([import('./beacon.js'), import('./semaphore.js')]);
-  const beacon = places.beacon === null ? undefined : await holdBeacon(places.beacon, logger, trace);
-  const semaphore = await holdSemaphore(places.semaphoreKeys);
+async function claimPresence(places: Places, logger: Logger, trace: Trace): Promise<Held | 'rival'> {
+  const [{ claimBeacon }, { claimSemaphore }] = await Promise.all([import('./beacon.js'), import('./semaphore.js')]);
+  const semaphore = await claimSemaphore(places.semaphoreKeys);
+  if (semaphore === 'rival') {
+    return 'rival';
+  }
+  const beacon = places.beacon === null
+    ? undefined
+    : await claimBeacon(places.beacon, logger, trace).catch((error: unknown) => {
+        semaphore?.close();
+        throw error;
+      });
+  if (beacon === 'rival') {
+    semaphore?.close();
+    return 'rival';
+  }
   if (!semaphore) {
     logger.warn('cannot raise the presence semaphore (System V IPC refused, or every key taken by another user): if this app\'s files are deleted while it runs, a launch from another network namespace could start a second instance');
     trace({ event: 'degraded', what: 'semaphore' });
@@ -229,12 +242,6 @@ async function holdPresence(places: Places, logger: Logger, trace: Trace): Promi
       semaphore?.close();
     },
   };
-}
-
-/** Whether a live process of this user holds the presence semaphore or the beacon: a primary whose files were deleted. */
-async function rivalAlive(places: Places): Promise<boolean> {
-  const [{ beaconHeldByUs }, { semaphoreRaised }] = await Promise.all([import('./beacon.js'), import('./semaphore.js')]);
-  return (places.beacon !== null && (await beaconHeldByUs(places.beacon))) || semaphoreRaised(places.semaphoreKeys);
 }
 
 /** The Linux/macOS platform. */
@@ -255,7 +262,6 @@ export const posix: Platform = {
   // The lock's code (and koffi) is loaded only by a launch that needs the lock: not by a second instance.
   createLock: async (places) => (await import('./flock.js')).FlockLock.open(places.lock),
   createEndpoint,
-  holdPresence,
-  rivalAlive,
+  claimPresence,
   allowForeground: () => false,
 };

@@ -65,17 +65,15 @@ export interface Platform {
   /** A fresh endpoint nobody could have predicted or created first. */
   createEndpoint(): Endpoint;
   /**
-   * Holds, while the primary runs, the kernel names that show it is alive and that no file
-   * operation can remove: Linux, the beacon (an abstract socket name); Windows, the installation
-   * mutex the installer looks for (and logs what the last installer that gave up left for the
-   * app). `undefined` where there is none or it cannot be held (the reason is logged and traced).
+   * Takes, for as long as the primary runs, the kernel objects that show it is alive and that no
+   * file operation can remove, unless a live process of this user holds them: Linux/macOS, the
+   * presence semaphore and (Linux) the beacon, taken atomically, so that a launch that locked a
+   * re-created lock file while a primary lives learns it here; Windows, the installation mutex
+   * the installer looks for (and logs what the last installer that gave up left for the app),
+   * never a rival. What cannot be held is logged and traced, and the rest still held.
+   * @returns what was taken (closing it lets go), or `'rival'`: hand over to the live primary
    */
-  holdPresence(places: Places, logger: Logger, trace: Trace): Promise<Held | undefined>;
-  /**
-   * Linux: whether a live process of this user holds the beacon (the kernel vouches for its
-   * uid): a primary whose files were deleted, which must stay the only one. `false` elsewhere.
-   */
-  rivalAlive(places: Places): Promise<boolean>;
+  claimPresence(places: Places, logger: Logger, trace: Trace): Promise<Held | 'rival'>;
   /**
    * Lets the primary `pid` take the foreground when it shows its window (Windows'
    * `AllowSetForegroundWindow`); returns whether the OS agreed, `false` where it does not apply.

@@ -55,22 +55,21 @@ export const win32: Platform = {
     isIntact: () => true,
     remove: () => undefined,
   }),
-  async holdPresence(places, logger, trace) {
+  async claimPresence(places, logger, trace) {
     if (places.installerNotes) {
       reportInstallerNotes(places.installerNotes, logger);
     }
     if (!places.installation) {
-      return undefined;
+      return { close: () => undefined };
     }
     const handle = (api ??= await loadWin32Api()).openForEveryone(places.installation);
     if (!handle) {
       logger.warn(`cannot hold the installation mutex ${places.installation} (Win32 error ${api.GetLastError()}): an installer may not see this instance`);
       trace({ event: 'degraded', what: 'installation' });
-      return undefined;
+      return { close: () => undefined };
     }
     const held = api;
     return { close: () => held.CloseHandle(handle) };
   },
-  rivalAlive: () => Promise.resolve(false),
   allowForeground: (pid) => (api ? api.AllowSetForegroundWindow(pid) !== 0 : false),
 };
