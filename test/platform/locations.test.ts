@@ -25,18 +25,19 @@ const linux = (overrides: Partial<PosixFacts> = {}): PosixFacts => ({
 const mac = (overrides: Partial<PosixFacts> = {}): PosixFacts => linux({ platform: 'darwin', home: '/Users/ana', macTemp: '/var/folders/xy/abc/T', ...overrides });
 
 describe('locations: a desktop', () => {
-  it('Linux: the home state folder first, then a fallback in the home, the runtime folder, numbered temp folders; endpoints in the runtime folder, else /tmp', () => {
+  it('Linux: the home state folder first, then a fallback in the home, the runtime folder, the temp folder, then temp folders named at random; endpoints in the runtime folder, else /tmp', () => {
     const where = locationsFor(linux());
     assert.equal(where.target, 'desktop');
-    assert.deepEqual(where.stateDirs.slice(0, 4), ['/home/ana/.local/state/sole-instance', '/home/ana/.sole-instance-1001', '/run/user/1001/sole-instance', '/tmp/sole-instance-1001']);
-    assert.equal(where.stateDirs.at(-1), '/tmp/sole-instance-1001-7');
+    assert.deepEqual(where.stateDirs, ['/home/ana/.local/state/sole-instance', '/home/ana/.sole-instance-1001', '/run/user/1001/sole-instance', '/tmp/sole-instance-1001']);
+    assert.equal(where.tempPrefix, '/tmp/sole-instance-1001-');
     assert.deepEqual(where.endpointBases, ['/run/user/1001', '/tmp']);
     assert.ok(where.privateBases.has('/run/user/1001') && !where.privateBases.has('/tmp'));
   });
 
   it('a uid without a passwd entry (or whose home cannot be used): the runtime folder, then temp folders named for the uid; never $HOME', () => {
     const where = locationsFor(linux({ home: null }));
-    assert.deepEqual(where.stateDirs.slice(0, 3), ['/run/user/1001/sole-instance', '/tmp/sole-instance-1001', '/tmp/sole-instance-1001-1']);
+    assert.deepEqual(where.stateDirs, ['/run/user/1001/sole-instance', '/tmp/sole-instance-1001']);
+    assert.equal(where.tempPrefix, '/tmp/sole-instance-1001-');
     assert.ok(where.stateDirs.every((dir) => !dir.startsWith('/home')));
   });
 

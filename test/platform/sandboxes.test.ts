@@ -118,20 +118,35 @@ describe('service accounts', { skip: missing, timeout: 60_000 }, () => {
     await assertHandedTo(await launch(id, nobody, {}), host);
   });
 
-  it("another user's squat on the account's temp folder: it starts in the next one, and launches find it even after the squat goes", async () => {
+  it("another user squats every temp folder name it could predict: it starts in a private folder named at random, and launches find it even after the squats go", async () => {
     const svc = service();
-    const squat = madeHere(`/tmp/sole-instance-${svc.uid}`);
-    fs.rmSync(squat, { recursive: true, force: true });
-    fs.mkdirSync(squat, { mode: 0o700 });
-    fs.chownSync(squat, bob.uid, bob.gid);
-    madeHere(`${squat}-1`);
+    const named = `/tmp/sole-instance-${svc.uid}`;
+    const squats = [named, ...Array.from({ length: 8 }, (_, index) => `${named}-${index + 1}`)].map((dir) => {
+      fs.rmSync(madeHere(dir), { recursive: true, force: true });
+      fs.mkdirSync(dir, { mode: 0o700 });
+      fs.chownSync(dir, bob.uid, bob.gid);
+      return dir;
+    });
     const id = uniqueId('svc-squat');
     const host = await primary(id, svc);
-    assert.ok(fs.readdirSync(`${squat}-1`).some((name) => name.startsWith(id)), 'it lives in the next folder');
-    fs.rmSync(squat, { recursive: true, force: true });
+    const [home, ...others] = randomTempDirs(svc).filter((dir) => !squats.includes(dir));
+    assert.ok(home !== undefined && others.length === 0, 'one folder named at random');
+    const stat = fs.statSync(home);
+    assert.deepEqual([stat.uid, stat.mode & 0o777], [svc.uid, 0o700], `${home} is the account's, private`);
+    assert.ok(fs.readdirSync(home).some((name) => name.startsWith(id)), 'its record and lock are there');
+    await assertHandedTo(await launch(id, svc), host);
+    for (const squat of squats) {
+      fs.rmSync(squat, { recursive: true, force: true });
+    }
     await assertHandedTo(await launch(id, svc), host);
   });
 });
+
+/** The temp folders `user`'s launches may have made with a random name (removed when the suite ends). */
+function randomTempDirs(user: TestUser): string[] {
+  const prefix = `sole-instance-${user.uid}-`;
+  return fs.readdirSync('/tmp').filter((name) => name.startsWith(prefix)).map((name) => madeHere(path.join('/tmp', name)));
+}
 
 describe('Flatpak, simulated with bubblewrap as flatpak run lays a sandbox out', { skip: missing, timeout: 60_000 }, () => {
   it('each launch in a sandbox of its own (own PID namespace, /tmp and home): one primary, the next launch hands over, nothing written outside the app\'s folders', async () => {

@@ -8,7 +8,7 @@
  * | where the app runs | state directory | endpoints |
  * | --- | --- | --- |
  * | a desktop | `~/.local/state` (macOS: `~/Library/Application Support`), else `~/.sole-instance-<uid>` | `/run/user/<uid>` (macOS: the user's temp folder), else `/tmp` |
- * | a service account without a home, a uid without a passwd entry | `/run/user/<uid>/sole-instance`, else `/tmp/sole-instance-<uid>` (or the next of its numbered names another user left free) | as on a desktop |
+ * | a service account without a home, a uid without a passwd entry | `/run/user/<uid>/sole-instance`, else `/tmp/sole-instance-<uid>`, else (another user took that name) a folder of the user's named `/tmp/sole-instance-<uid>-<random>` | as on a desktop |
  * | Flatpak | `~/.var/app/<id>/.local/state` (the only home folder its instances share) | `$XDG_RUNTIME_DIR/app/<id>` (the runtime folder they share) |
  * | Snap (strict) | `~/snap/<name>/common` (kept across refreshes; the home's dot-folders are denied) | `/run/user/<uid>/snap.<name>`, else the snap's `/tmp` |
  * | the Mac App Store sandbox | the app's container | the container's `tmp` |
@@ -41,6 +41,11 @@ export interface Locations {
   target: Target;
   /** State directories, in the order tried: the first that is ours or can be made ours is used. */
   stateDirs: string[];
+  /**
+   * When none of them can be: the prefix of folders made with a random suffix (so that nobody can
+   * take their names first), the user's own of which are used, in name order; `null` where there is none.
+   */
+  tempPrefix: string | null;
   /** Folders that hold endpoint directories, in the order tried. */
   endpointBases: string[];
   /** Folders endpoints may go in only if they exist as the user's own, private (`0700`): a runtime folder. */
@@ -48,9 +53,6 @@ export interface Locations {
   /** What the app must add when no candidate works, for the message. */
   remedy: string;
 }
-
-/** Numbered names of a temp state directory tried in turn, another user may have taken some. */
-const TEMP_NAMES = 8;
 
 /**
  * The candidate locations for a process.
@@ -72,10 +74,11 @@ export function locationsFor(facts: PosixFacts): Locations {
 function desktop(facts: PosixFacts): Locations {
   const runtime = facts.platform === 'linux' ? `/run/user/${facts.uid}` : null;
   const home = facts.home === null ? [] : [stateDirFor(facts.platform, facts.home), path.posix.join(facts.home, `.sole-instance-${facts.uid}`)];
-  const temp = Array.from({ length: TEMP_NAMES }, (_, index) => `/tmp/sole-instance-${facts.uid}${index === 0 ? '' : `-${index}`}`);
+  const temp = `/tmp/sole-instance-${facts.uid}`;
   return {
     target: 'desktop',
-    stateDirs: [...home, ...(runtime ? [path.posix.join(runtime, 'sole-instance')] : []), ...temp],
+    stateDirs: [...home, ...(runtime ? [path.posix.join(runtime, 'sole-instance')] : []), temp],
+    tempPrefix: `${temp}-`,
     endpointBases: [...(runtime ? [runtime] : []), ...(facts.macTemp ? [facts.macTemp] : []), '/tmp'],
     privateBases: new Set(runtime ? [runtime] : []),
     remedy: 'make the home directory or /tmp writable for this user',
@@ -86,6 +89,7 @@ function flatpak(facts: PosixFacts, home: string, id: string): Locations {
   const shared = `/run/user/${facts.uid}/app/${id}`;
   return {
     target: 'flatpak',
+    tempPrefix: null,
     stateDirs: [path.posix.join(home, '.var', 'app', id, '.local', 'state', 'sole-instance')],
     endpointBases: [shared],
     privateBases: new Set([shared]),
@@ -97,6 +101,7 @@ function snap(facts: PosixFacts, home: string, name: string): Locations {
   const runtime = `/run/user/${facts.uid}/snap.${name}`;
   return {
     target: 'snap',
+    tempPrefix: null,
     stateDirs: [path.posix.join(home, 'snap', name, 'common', '.local', 'state', 'sole-instance')],
     endpointBases: [runtime, '/tmp'],
     privateBases: new Set([runtime]),
@@ -108,6 +113,7 @@ function macAppStore(home: string, container: string): Locations {
   const data = path.posix.join(home, 'Library', 'Containers', container, 'Data');
   return {
     target: 'mac-app-store',
+    tempPrefix: null,
     stateDirs: [path.posix.join(data, 'Library', 'Application Support', 'sole-instance')],
     endpointBases: [path.posix.join(data, 'tmp')],
     privateBases: new Set(),

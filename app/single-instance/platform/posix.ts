@@ -115,23 +115,62 @@ function oursOrCreatable(dir: string): boolean {
 }
 
 /**
- * The state directory: the first candidate that is ours or can be made ours. Every launch of
- * this user makes the same choice, as it depends only on what is on disk.
+ * The state directory: the first candidate that is ours or can be made ours, else the first
+ * random-named temp folder of ours, else a new one. Every launch of this user makes the same
+ * choice, as it depends only on what is on disk; two first launches that each make a temp folder
+ * at once still meet, as a primary's record is looked for in every folder of ours (and its
+ * presence tells the other that it lives).
  * @throws EndpointError naming the target and what it needs, when none can be
  */
 function stateDir(): string {
-  const { stateDirs, target, remedy } = locations();
-  const usable = stateDirs.find(oursOrCreatable);
+  const { stateDirs, tempPrefix, target, remedy } = locations();
+  const usable = stateDirs.find(oursOrCreatable) ?? (tempPrefix === null ? undefined : tempStateDir(tempPrefix));
   if (usable === undefined) {
-    throw new EndpointError(`no state directory can be made (${target}: tried ${stateDirs.join(', ')}); ${remedy}.`);
+    throw new EndpointError(`no state directory can be made (${target}: tried ${[...stateDirs, ...(tempPrefix ? [`${tempPrefix}*`] : [])].join(', ')}); ${remedy}.`);
   }
   return usable;
 }
 
-/** Records that another candidate directory holds (a primary that chose before someone else's leftover appeared or went). */
+/** The first temp folder of ours named `<prefix><random>`, or a new one; `undefined` when none can be made. */
+function tempStateDir(prefix: string): string | undefined {
+  const [first] = tempDirsOfOurs(prefix);
+  if (first !== undefined) {
+    return first;
+  }
+  try {
+    return fs.mkdtempSync(prefix);
+  } catch {
+    return undefined;
+  }
+}
+
+/** This user's private folders named `<prefix>…`, in name order. */
+function tempDirsOfOurs(prefix: string): string[] {
+  const parent = path.dirname(prefix);
+  const start = path.basename(prefix);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent).filter((name) => name.startsWith(start)).sort();
+  } catch {
+    return [];
+  }
+  return names.map((name) => path.join(parent, name)).filter((dir) => {
+    const stat = fs.lstatSync(dir, { throwIfNoEntry: false });
+    return isOurs(stat) && (stat.mode & 0o077) === 0;
+  });
+}
+
+/**
+ * Records that another candidate directory holds (a primary that chose before someone else's
+ * leftover appeared or went). The temp folders with random names are read only by a launch that
+ * itself lives in the temp folder (no other candidate could be used): no other ever makes one.
+ */
 function otherRecords(places: Places): string[] {
-  return locations()
-    .stateDirs.filter((dir) => dir !== places.stateDir && isOurs(fs.lstatSync(dir, { throwIfNoEntry: false })))
+  const { stateDirs, tempPrefix } = locations();
+  const inTemp = tempPrefix !== null && (`${places.stateDir}-` === tempPrefix || places.stateDir.startsWith(tempPrefix));
+  const temp = inTemp ? tempDirsOfOurs(tempPrefix) : [];
+  return [...stateDirs, ...temp]
+    .filter((dir) => dir !== places.stateDir && isOurs(fs.lstatSync(dir, { throwIfNoEntry: false })))
     .map((dir) => path.join(dir, path.basename(places.record)));
 }
 
