@@ -142,7 +142,7 @@ export function asUser(user: TestUser, env: NodeJS.ProcessEnv = {}): SpawnOption
  * @param appId - the app id
  */
 export function placesOf(user: TestUser, appId: string): Places {
-  const context = { platform: process.platform, user: String(user.uid), session: null, stateDir: stateDirFor(process.platform, user.home), host: machineId(), snap: null, installFolderHash: null };
+  const context = { platform: process.platform, user: String(user.uid), session: null, stateDir: stateDirFor(process.platform, user.home), host: machineId(), sandbox: null, installFolderHash: null };
   return derivePlaces(appId, 'session', context);
 }
 

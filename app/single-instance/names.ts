@@ -27,8 +27,13 @@ export interface PlaceContext {
   stateDir: string;
   /** This machine's id where a home may be shared between machines (Linux: the machine id), else `''`. */
   host: string;
-  /** Under snap confinement, the snap's instance name (abstract socket names must start with it), else `null`. */
-  snap: string | null;
+  /**
+   * The sandbox the app runs in, named `snap.<instance name>`, `flatpak.<app id>` or
+   * `mac-app-store.<container>`; `null` on a plain desktop. Its instances are its own: the
+   * presence semaphore's keys are named for it, and under snap confinement the beacon's name
+   * starts with it (abstract socket names must).
+   */
+  sandbox: string | null;
   /** Windows: the install folder's hash (see {@link win32InstallationMutexName}); `null` elsewhere. */
   installFolderHash: string | null;
 }
@@ -186,7 +191,7 @@ function win32Places(appId: string, scope: Scope, context: PlaceContext): Places
 function posixPlaces(appId: string, context: PlaceContext): Places {
   const id = Buffer.byteLength(appId) <= MAX_FILE_STEM ? appId : digest(appId);
   const stem = context.host ? `${id}@${context.host}` : id;
-  const snapPrefix = context.snap ? `snap.${context.snap}.` : '';
+  const snapPrefix = context.sandbox?.startsWith('snap.') ? `${context.sandbox}.` : '';
   return {
     record: path.posix.join(context.stateDir, `${stem}.json`),
     lock: path.posix.join(context.stateDir, `${stem}.lock`),
@@ -194,7 +199,7 @@ function posixPlaces(appId: string, context: PlaceContext): Places {
     beacon: context.platform === 'linux' ? `${snapPrefix}sole-instance/${context.user}/${digest(stem)}` : null,
     // Only a launch that takes the lock needs them: a second instance never hashes them.
     get semaphoreKeys() {
-      return semaphoreKeys(`${context.user}/${stem}`);
+      return semaphoreKeys(`${context.sandbox ?? 'desktop'}/${context.user}/${stem}`);
     },
     installation: null,
     installerNotes: null,

@@ -11,7 +11,7 @@ const windows = (user = SID, session = 1): PlaceContext => ({
   session,
   stateDir: 'C:\\Users\\ana\\AppData\\Local\\sole-instance',
   host: '',
-  snap: null,
+  sandbox: null,
   installFolderHash: null,
 });
 const linux = (overrides: Partial<PlaceContext> = {}): PlaceContext => ({
@@ -20,7 +20,7 @@ const linux = (overrides: Partial<PlaceContext> = {}): PlaceContext => ({
   session: null,
   stateDir: '/home/ana/.local/state/sole-instance',
   host: '4f1a2b3c4d5e',
-  snap: null,
+  sandbox: null,
   installFolderHash: null,
   ...overrides,
 });
@@ -90,8 +90,14 @@ describe('places on Linux and macOS', () => {
     assert.notEqual(derivePlaces('com.example.notes', 'session', linux({ user: '1001' })).beacon, here.beacon);
   });
 
+  it("a sandbox's instances are its own: other presence semaphore keys than the desktop's, and than another sandbox's", () => {
+    const keys = (sandbox: string | null): readonly number[] => derivePlaces('com.example.notes', 'session', linux({ sandbox })).semaphoreKeys;
+    const all = [null, 'snap.notes', 'flatpak.com.example.notes'].flatMap((sandbox) => keys(sandbox));
+    assert.equal(new Set(all).size, all.length);
+  });
+
   it('under snap confinement the beacon carries the snap prefix AppArmor allows', () => {
-    assert.match(derivePlaces('com.example.notes', 'session', linux({ snap: 'notes' })).beacon ?? '', /^snap\.notes\.sole-instance\/1000\//);
+    assert.match(derivePlaces('com.example.notes', 'session', linux({ sandbox: 'snap.notes' })).beacon ?? '', /^snap\.notes\.sole-instance\/1000\//);
   });
 
   it('macOS: no machine id, no beacon (there are no abstract sockets)', () => {

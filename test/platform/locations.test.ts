@@ -28,6 +28,7 @@ describe('locations: a desktop', () => {
   it('Linux: the home state folder first, then a fallback in the home, the runtime folder, the temp folder, then temp folders named at random; endpoints in the runtime folder, else /tmp', () => {
     const where = locationsFor(linux());
     assert.equal(where.target, 'desktop');
+    assert.equal(where.sandbox, null);
     assert.deepEqual(where.stateDirs, ['/home/ana/.local/state/sole-instance', '/home/ana/.sole-instance-1001', '/run/user/1001/sole-instance', '/tmp/sole-instance-1001']);
     assert.equal(where.tempPrefix, '/tmp/sole-instance-1001-');
     assert.deepEqual(where.endpointBases, ['/run/user/1001', '/tmp']);
@@ -52,6 +53,7 @@ describe('locations: sandboxes', () => {
   it('Flatpak: the only folders its instances share, ~/.var/app/<id> and $XDG_RUNTIME_DIR/app/<id>; nothing elsewhere', () => {
     const where = locationsFor(linux({ flatpak: 'org.example.Notes' }));
     assert.equal(where.target, 'flatpak');
+    assert.equal(where.sandbox, 'flatpak.org.example.Notes');
     assert.deepEqual(where.stateDirs, ['/home/ana/.var/app/org.example.Notes/.local/state/sole-instance']);
     assert.deepEqual(where.endpointBases, ['/run/user/1001/app/org.example.Notes']);
     assert.match(where.remedy, /flatpak run/);
@@ -60,6 +62,7 @@ describe('locations: sandboxes', () => {
   it('Snap: ~/snap/<name>/common (kept across refreshes, not a dot-folder of the home), the snap\'s runtime folder or its own /tmp', () => {
     const where = locationsFor(linux({ snap: 'notes' }));
     assert.equal(where.target, 'snap');
+    assert.equal(where.sandbox, 'snap.notes');
     assert.deepEqual(where.stateDirs, ['/home/ana/snap/notes/common/.local/state/sole-instance']);
     assert.deepEqual(where.endpointBases, ['/run/user/1001/snap.notes', '/tmp']);
   });
@@ -67,6 +70,7 @@ describe('locations: sandboxes', () => {
   it("the Mac App Store sandbox: the app's container only, whose path must leave room for a socket; what to change is said", () => {
     const where = locationsFor(mac({ macSandbox: 'com.example.notes' }));
     assert.equal(where.target, 'mac-app-store');
+    assert.equal(where.sandbox, 'mac-app-store.com.example.notes');
     assert.deepEqual(where.stateDirs, ['/Users/ana/Library/Containers/com.example.notes/Data/Library/Application Support/sole-instance']);
     assert.deepEqual(where.endpointBases, ['/Users/ana/Library/Containers/com.example.notes/Data/tmp']);
     assert.ok(socketPathIn('darwin', path.posix.join(where.endpointBases[0]!, 'sole-instance-AbCdEf')), 'a usual home and bundle id fit in 104 bytes');

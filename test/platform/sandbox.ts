@@ -8,13 +8,15 @@
  *   `flatpak run` sets.
  * - **Snap** (strict): the system as it is, but the real home hidden (read-only, empty) but for
  *   `~/snap`, `HOME=~/snap/<name>/<revision>`, a `/tmp` private to the snap (shared by its
- *   instances), `/run/user/<uid>` holding only `snap.<name>`, and the `SNAP_*` variables.
+ *   instances), `/run/user/<uid>` holding only `snap.<name>`, the `SNAP_*` variables, and the
+ *   program run from the snap's own folder, `/snap/<name>/<revision>` (Node's folder is mounted
+ *   there, and its usual path is a link to it; the host must have a `/snap` folder).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TestUser } from '../helpers.js';
 
-/** The folders a sandboxed launch must see: the Node binary's and the build's. */
+/** The folders a sandboxed launch must see: Node's (the binary is `bin/node` in it) and the build's. */
 export interface Needed {
   node: string;
   build: string;
@@ -86,13 +88,17 @@ export function flatpakInfo(id: string): string {
 export function snap(user: TestUser, name: string, revision: string, snapTmp: string, needed: Needed): string[] {
   const snaps = path.join(user.home, 'snap');
   const runtime = `/run/user/${user.uid}`;
+  const root = `/snap/${name}/${revision}`;
+  const node = path.join(needed.node, 'bin', 'node');
   return [
     'bwrap', '--dev-bind', '/', '/', '--die-with-parent',
+    '--tmpfs', '/snap', '--ro-bind', needed.node, path.join(root, 'node'),
+    '--tmpfs', path.dirname(node), '--symlink', path.join(root, 'node', 'bin', 'node'), node,
     '--bind', snapTmp, '/tmp', '--ro-bind', needed.build, needed.build,
     '--tmpfs', user.home, '--bind', snaps, snaps, '--remount-ro', user.home,
     '--tmpfs', runtime, '--bind', path.join(runtime, `snap.${name}`), path.join(runtime, `snap.${name}`), '--remount-ro', runtime,
     '--setenv', 'HOME', path.join(snaps, name, revision), '--setenv', 'SNAP_NAME', name, '--setenv', 'SNAP_INSTANCE_NAME', name,
-    '--setenv', 'SNAP_REVISION', revision, '--setenv', 'SNAP', `/snap/${name}/${revision}`,
+    '--setenv', 'SNAP_REVISION', revision, '--setenv', 'SNAP', root,
     '--setenv', 'SNAP_USER_DATA', path.join(snaps, name, revision), '--setenv', 'SNAP_USER_COMMON', path.join(snaps, name, 'common'),
     '--setenv', 'XDG_RUNTIME_DIR', path.join(runtime, `snap.${name}`),
     '--chdir', path.join(snaps, name, revision),

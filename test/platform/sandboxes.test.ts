@@ -41,6 +41,9 @@ before(() => {
     bob = testUser('sole-b')!;
     copy = readableCopy(tempDir('build', 0o755));
     needed = { node: path.dirname(path.dirname(process.execPath)), build: path.dirname(path.dirname(copy.host)) };
+    if (!fs.existsSync('/snap')) {
+      fs.mkdirSync(madeHere('/snap'));
+    }
   }
 });
 
@@ -179,6 +182,15 @@ describe('Snap (strict confinement), simulated with bubblewrap as snapd lays it 
     await assertHandedTo(await launch(id, ana, {}, snap(ana, name, '1', snapTmp, needed)), host);
     await assertHandedTo(await launch(id, ana, {}, snap(ana, name, '2', snapTmp, needed)), host);
     assert.ok(fs.readdirSync(path.join(snaps, name, 'common', '.local', 'state', 'sole-instance')).some((entry) => entry.startsWith(id)), 'the record is in the snap\'s common folder');
+  });
+
+  it("a program started from a snap (its terminal) inherits the SNAP variables but does not run from the snap: the same instance as the desktop's launches", async () => {
+    const id = uniqueId('snap-inherited');
+    const inherited = { SNAP: '/snap/terminal/7', SNAP_NAME: 'terminal', SNAP_INSTANCE_NAME: 'terminal', SNAP_REVISION: '7', SNAP_USER_COMMON: path.join(ana.home, 'snap', 'terminal', 'common') };
+    madeHere(path.join(ana.home, 'snap', 'terminal'));
+    const host = await primary(id, ana);
+    const outcome = await launch(id, ana, inherited);
+    await assertHandedTo(outcome, host);
   });
 });
 

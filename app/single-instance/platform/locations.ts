@@ -24,7 +24,7 @@ export interface PosixFacts {
   home: string | null;
   /** Flatpak: the app id `/.flatpak-info` names; `null` outside Flatpak. */
   flatpak: string | null;
-  /** Snap: the snap's instance name; `null` outside a snap. */
+  /** Snap: the snap's instance name, for a program that runs from the snap's folder; `null` elsewhere. */
   snap: string | null;
   /** The Mac App Store sandbox: the app's container id; `null` outside it. */
   macSandbox: string | null;
@@ -39,6 +39,8 @@ export type Target = 'desktop' | 'flatpak' | 'snap' | 'mac-app-store';
 export interface Locations {
   /** The sandbox or packaging they follow. */
   target: Target;
+  /** The sandbox, named for what it is and holds (see `PlaceContext.sandbox`); `null` on a desktop. */
+  sandbox: string | null;
   /** State directories, in the order tried: the first that is ours or can be made ours is used. */
   stateDirs: string[];
   /**
@@ -77,6 +79,7 @@ function desktop(facts: PosixFacts): Locations {
   const temp = `/tmp/sole-instance-${facts.uid}`;
   return {
     target: 'desktop',
+    sandbox: null,
     stateDirs: [...home, ...(runtime ? [path.posix.join(runtime, 'sole-instance')] : []), temp],
     tempPrefix: `${temp}-`,
     endpointBases: [...(runtime ? [runtime] : []), ...(facts.macTemp ? [facts.macTemp] : []), '/tmp'],
@@ -89,6 +92,7 @@ function flatpak(facts: PosixFacts, home: string, id: string): Locations {
   const shared = `/run/user/${facts.uid}/app/${id}`;
   return {
     target: 'flatpak',
+    sandbox: `flatpak.${id}`,
     tempPrefix: null,
     stateDirs: [path.posix.join(home, '.var', 'app', id, '.local', 'state', 'sole-instance')],
     endpointBases: [shared],
@@ -101,6 +105,7 @@ function snap(facts: PosixFacts, home: string, name: string): Locations {
   const runtime = `/run/user/${facts.uid}/snap.${name}`;
   return {
     target: 'snap',
+    sandbox: `snap.${name}`,
     tempPrefix: null,
     stateDirs: [path.posix.join(home, 'snap', name, 'common', '.local', 'state', 'sole-instance')],
     endpointBases: [runtime, '/tmp'],
@@ -113,6 +118,7 @@ function macAppStore(home: string, container: string): Locations {
   const data = path.posix.join(home, 'Library', 'Containers', container, 'Data');
   return {
     target: 'mac-app-store',
+    sandbox: `mac-app-store.${container}`,
     tempPrefix: null,
     stateDirs: [path.posix.join(data, 'Library', 'Application Support', 'sole-instance')],
     endpointBases: [path.posix.join(data, 'tmp')],

@@ -85,10 +85,15 @@ function flatpakId(): string | null {
   }
 }
 
-/** The snap's instance name, as snapd sets it for every process of a snap. */
+/**
+ * The snap's instance name, as snapd sets it for every process of a snap, believed only for a
+ * program that runs from the snap's own folder (`$SNAP`): a program a snap started (from its
+ * terminal, say) inherits the variables without running in the snap.
+ */
 function snapName(): string | null {
-  const name = process.env.SNAP_INSTANCE_NAME;
-  return name !== undefined && /^[a-z0-9][a-z0-9_-]*$/.test(name) ? name : null;
+  const { SNAP: root, SNAP_INSTANCE_NAME: name } = process.env;
+  const valid = name !== undefined && /^[a-z0-9][a-z0-9_-]*$/.test(name) && root !== undefined && root.startsWith('/snap/');
+  return valid && process.execPath.startsWith(`${root}/`) ? name : null;
 }
 
 /** Whether `stat` is a real directory (not a symlink) of this user's. */
@@ -294,7 +299,7 @@ export const posix: Platform = {
   places(appId, scope) {
     const dir = stateDir();
     const host = process.platform === 'linux' ? machineId() : '';
-    return Promise.resolve(derivePlaces(appId, scope, { platform: process.platform, user: String(uid), session: null, stateDir: dir, host, snap: snapName(), installFolderHash: null }));
+    return Promise.resolve(derivePlaces(appId, scope, { platform: process.platform, user: String(uid), session: null, stateDir: dir, host, sandbox: locations().sandbox, installFolderHash: null }));
   },
   otherRecords,
   prepareStateDir: (places) => prepareStateDir(places.stateDir),

@@ -38,7 +38,7 @@ export const win32: Platform = {
     api ??= await loadWin32Api();
     const stateDir = stateDirFor('win32', api.localAppData());
     const installFolderHash = api.hashFolder(canonicalFolder(path.win32.dirname(process.execPath)));
-    return derivePlaces(appId, scope, { platform: 'win32', user: api.currentUserSid(), session: api.currentSessionId(), stateDir, host: '', snap: null, installFolderHash });
+    return derivePlaces(appId, scope, { platform: 'win32', user: api.currentUserSid(), session: api.currentSessionId(), stateDir, host: '', sandbox: null, installFolderHash });
   },
   otherRecords: () => [],
   prepareStateDir(places) {
