@@ -246,3 +246,40 @@ describe('giving up on a sent launch is a message the primary answers', () => {
     assert.deepEqual(seen, ['in-time']);
   });
 });
+
+describe('a second instance whose own code fails mid-hand-off', () => {
+  it('beforeLaunch throwing (a logger that throws): the hand-off fails with that error and closes its connection at once, not at the deadline', async () => {
+    const endpoint = path.join(tempDir('throwing'), 'endpoint');
+    let closed!: () => void;
+    const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+    const server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.resume();
+      socket.once('close', () => closed());
+    });
+    await new Promise<void>((resolve) => server.listen(endpoint, resolve));
+    try {
+      const attempt = handOff({
+        endpoint,
+        proof: 'token',
+        secret: Buffer.alloc(32, 7),
+        primaryPid: process.pid,
+        handover: { argv: [], cwd: null, data: null, pid: process.pid, env: {}, request: null },
+        maxMessageBytes: 1024 * 1024,
+        deadline: now() + 60_000,
+        timeoutMs: 60_000,
+        replyTimeoutMs: 60_000,
+        beforeLaunch: () => {
+          throw new Error('the logger broke');
+        },
+      });
+      await assert.rejects(attempt, /the logger broke/);
+      let bound: NodeJS.Timeout | undefined;
+      const stillOpen = new Promise<string>((resolve) => (bound = setTimeout(() => resolve('still open 5 s later'), 5_000)));
+      assert.equal(await Promise.race([connectionClosed.then(() => 'closed'), stillOpen]), 'closed');
+      clearTimeout(bound);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -204,7 +204,12 @@ class HandOff {
       this.fail(MessageTooLargeError.of(frame.length - HEADER_BYTES, limit));
       return;
     }
-    this.request.beforeLaunch(this.primaryPid);
+    try {
+      this.request.beforeLaunch(this.primaryPid);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
     this.socket.write(Buffer.concat([encodeFrame(auth), frame]));
   }
 

@@ -62,9 +62,14 @@ const KF_FLAG_DONT_VERIFY = 0x4000;
 
 let binding: Promise<Win32Api> | undefined;
 
-/** The Win32 API, loading koffi, kernel32, advapi32 and user32 on first call. */
+/** The Win32 API, loading koffi, kernel32, advapi32 and user32 on first call (and again on the next call after a failure). */
 export function loadWin32Api(): Promise<Win32Api> {
-  binding ??= loadKoffi().then(bind);
+  binding ??= loadKoffi()
+    .then(bind)
+    .catch((error: unknown) => {
+      binding = undefined;
+      throw error;
+    });
   return binding;
 }
 
