@@ -92,9 +92,9 @@ export function snap(user: TestUser, name: string, revision: string, snapTmp: st
   const node = path.join(needed.node, 'bin', 'node');
   return [
     'bwrap', '--dev-bind', '/', '/', '--die-with-parent',
+    '--bind', snapTmp, '/tmp', '--ro-bind', needed.build, needed.build,
     '--tmpfs', '/snap', '--ro-bind', needed.node, path.join(root, 'node'),
     '--tmpfs', path.dirname(node), '--symlink', path.join(root, 'node', 'bin', 'node'), node,
-    '--bind', snapTmp, '/tmp', '--ro-bind', needed.build, needed.build,
     '--tmpfs', user.home, '--bind', snaps, snaps, '--remount-ro', user.home,
     '--tmpfs', runtime, '--bind', path.join(runtime, `snap.${name}`), path.join(runtime, `snap.${name}`), '--remount-ro', runtime,
     '--setenv', 'HOME', path.join(snaps, name, revision), '--setenv', 'SNAP_NAME', name, '--setenv', 'SNAP_INSTANCE_NAME', name,

@@ -213,7 +213,7 @@ describe('resources used up', { skip: missing, timeout: 60_000 }, () => {
       // Inside the sandbox (once bubblewrap has made its mount points), /tmp is filled until no inode is left.
       const script = 'i=0; while touch /tmp/fill-$i 2>/dev/null; do i=$((i+1)); done; "$@"; echo "{\\"exit\\":$?}"; rm -f /tmp/fill-*; "$@"; echo "{\\"exit\\":$?}"';
       // No runtime folder (as for a user without a login session): /tmp is where the endpoint must go.
-      const wrapper = ['bwrap', '--dev-bind', '/', '/', '--tmpfs', '/run/user', '--bind', full, '/tmp', '--ro-bind', needed.build, needed.build, '--die-with-parent', '--', 'sh', '-c', script, 'sh'];
+      const wrapper = ['bwrap', '--dev-bind', '/', '/', '--tmpfs', '/run/user', '--bind', full, '/tmp', '--ro-bind', needed.node, needed.node, '--ro-bind', needed.build, needed.build, '--die-with-parent', '--', 'sh', '-c', script, 'sh'];
       const outcome = await finished(new HostProcess(['--id', id, '--hold-ms', '0'], { ...asUser(ana), cwd: '/' }, copy.host, wrapper));
       assert.equal(outcome.code, 0, outcome.stderr);
       assert.deepEqual(outcome.lines.map((line) => line.exit ?? line.role), [1, 'primary', 0], outcome.stderr);

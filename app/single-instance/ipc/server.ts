@@ -206,6 +206,8 @@ class Connection {
   private deadline: NodeJS.Timeout | undefined;
   /** Aborted when the second instance withdraws its launch (or goes) before it is taken. */
   private readonly withdrawal = new AbortController();
+  /** The second instance will send nothing more (it half-closed, or closed). */
+  private peerEnded = false;
 
   constructor(
     private readonly socket: Socket,
@@ -233,10 +235,15 @@ class Connection {
     this.socket.destroy();
   }
 
-  /** Closes the connection unless its launch was taken and its reply is still to be sent. */
+  /**
+   * Closes the connection now, or, where its launch was taken and its reply is still to be sent,
+   * after the reply or as soon as the second instance closes its end (it may be gone: it is not waited for).
+   */
   closeUnlessAnswering(): void {
-    if (this.stage !== 'answering') {
+    if (this.stage !== 'answering' || this.peerEnded) {
       this.socket.destroySoon();
+    } else {
+      this.socket.once('end', () => this.socket.destroySoon());
     }
   }
 
@@ -251,6 +258,7 @@ class Connection {
    * and a connection that has not sent one has nothing left to do. Only a taken launch's reply is still sent.
    */
   private ended(): void {
+    this.peerEnded = true;
     if (this.stage !== 'answering') {
       this.withdraw();
       this.stage = 'closing';
