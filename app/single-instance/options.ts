@@ -81,7 +81,7 @@ export interface ClaimOptions {
    */
   handshakeTimeoutMs?: number;
   /**
-   * Primary: a proven connection must send its launch, and then confirm it, within this many ms.
+   * Primary: a proven connection must send its launch within this many ms.
    * @default 10000
    */
   connectionTimeoutMs?: number;

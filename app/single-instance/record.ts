@@ -1,6 +1,6 @@
 /**
  * The record a primary publishes for launches to find it: its pid, its endpoint (a socket path
- * or pipe name nobody could predict) and the secret behind the mutual proof. It lives in the
+ * or pipe name nobody could predict) and the secret behind the proof. It lives in the
  * user's state directory, readable by the user only, and is replaced atomically, so a launch
  * reads either a whole record or none.
  */
@@ -14,7 +14,7 @@ export interface PrimaryRecord {
   pid: number;
   /** Where it listens. */
   endpoint: string;
-  /** The secret behind the mutual proof. */
+  /** The secret behind the proof. */
   secret: Buffer;
 }
 

@@ -9,7 +9,9 @@
  * beside the koffi that script's folder resolves, only if no one but root and this user can
  * write to any folder on the binary's path (never a binary planted under /tmp). koffi's own
  * JavaScript loader costs a launch about 10 ms more (it loads Node's worker and diffing machinery
- * on the way) and only adds deprecated aliases to the same native functions. Anywhere else (a
+ * on the way), only adds deprecated aliases to the same native functions, and checks that the
+ * binary is its own version: a binary found here is the one npm installed for that koffi (koffi
+ * pins its binary packages exactly) or the one `sole-instance/builder` placed (checked at build). Anywhere else (a
  * packaged app's arguments are never a hint), koffi is loaded as koffi says: `import()` of a
  * specifier held in a variable, which every bundler leaves as it is, so that koffi is resolved at
  * run time from the app's `node_modules`, beside the file that holds this code. koffi must not be

@@ -16,7 +16,7 @@
 import { path } from '../builtins.js';
 import { stateDirFor } from '../names.js';
 
-/** What a process knows for sure about where it runs (never from `$HOME`, `$TMPDIR` or `$XDG_*`). */
+/** What a process knows for sure about where it runs (the state directory never depends on `$HOME`, `$TMPDIR` or `$XDG_*`). */
 export interface PosixFacts {
   platform: 'linux' | 'darwin';
   uid: number;
@@ -28,7 +28,7 @@ export interface PosixFacts {
   snap: string | null;
   /** The Mac App Store sandbox: the app's container id; `null` outside it. */
   macSandbox: string | null;
-  /** macOS: the user's temp folder (`/var/folders/…`); `null` elsewhere. */
+  /** macOS: the user's temp folder (`/var/folders/…`, as the session's `TMPDIR` says: only endpoints go there, and the record carries their path); `null` elsewhere. */
   macTemp: string | null;
 }
 

@@ -1,11 +1,11 @@
 /**
  * Linux and macOS. The lock file and the record live in a state directory chosen from what the
  * process knows for sure about where it runs (the password database, the sandbox it is in: see
- * locations.ts), never from the environment, so `sudo -E`, a missing `XDG_RUNTIME_DIR`, another
- * `HOME` or `TMPDIR` change nothing; named for this machine where homes may be shared. Each primary
- * listens in a fresh private directory on a local file system, which nobody can create first.
- * Nothing native is loaded until the lock is needed, so the common double-click never loads the
- * FFI library.
+ * locations.ts), never from variables any program can set, so `sudo -E`, a missing
+ * `XDG_RUNTIME_DIR`, another `HOME` or `TMPDIR` change nothing; named for this machine where homes
+ * may be shared. Each primary listens in a fresh private directory on a local file system, which
+ * nobody can create first. Nothing native is loaded until the lock is needed, so the common
+ * double-click never loads the FFI library.
  */
 import { fs, os, path } from '../builtins.js';
 import type { Stats } from 'node:fs';
