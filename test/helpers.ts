@@ -146,6 +146,20 @@ export function placesOf(user: TestUser, appId: string): Places {
   return derivePlaces(appId, 'session', context);
 }
 
+/** The suites' two test users and a copy of the build they can run. */
+export interface TestUsers {
+  /** `sole-a`, the app's user. */
+  ana: TestUser;
+  /** `sole-b`, another user. */
+  bob: TestUser;
+  copy: ReadableCopy;
+}
+
+/** Both test users (they must exist: see {@link needTestUsers}) and a copy of the build they can run. */
+export function testUsersAndBuild(): TestUsers {
+  return { ana: testUser('sole-a')!, bob: testUser('sole-b')!, copy: readableCopy(tempDir('build', 0o755)) };
+}
+
 /** The built host and fixture, copied where another user can run them. */
 export interface ReadableCopy {
   host: string;

@@ -22,12 +22,10 @@ import {
   finished,
   isolatedTmp,
   placesOf,
-  readableCopy,
-  tempDir,
   needFile,
   needTestUsers,
   skipUnless,
-  testUser,
+  testUsersAndBuild,
   uniqueId,
 } from '../helpers.js';
 
@@ -38,9 +36,7 @@ let copy: ReadableCopy;
 before(() => {
   isolatedTmp();
   if (!missing) {
-    ana = testUser('sole-a')!;
-    bob = testUser('sole-b')!;
-    copy = readableCopy(tempDir('build', 0o755));
+    ({ ana, bob, copy } = testUsersAndBuild());
   }
 });
 after(() => {

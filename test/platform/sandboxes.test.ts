@@ -24,7 +24,7 @@ import {
   readableCopy,
   skipUnless,
   tempDir,
-  testUser,
+  testUsersAndBuild,
   uniqueId,
 } from '../helpers.js';
 import { type Needed, flatpak, flatpakInfo, ownedDir, snap } from './sandbox.js';
@@ -37,9 +37,7 @@ let needed: Needed;
 before(() => {
   isolatedTmp();
   if (!missing) {
-    ana = testUser('sole-a')!;
-    bob = testUser('sole-b')!;
-    copy = readableCopy(tempDir('build', 0o755));
+    ({ ana, bob, copy } = testUsersAndBuild());
     needed = { node: path.dirname(path.dirname(process.execPath)), build: path.dirname(path.dirname(copy.host)) };
     if (!fs.existsSync('/snap')) {
       fs.mkdirSync(madeHere('/snap'));

@@ -19,10 +19,9 @@ import {
   isolatedTmp,
   needTestUsers,
   placesOf,
-  readableCopy,
   skipUnless,
   tempDir,
-  testUser,
+  testUsersAndBuild,
   uniqueId,
 } from '../helpers.js';
 
@@ -33,9 +32,7 @@ let copy: ReadableCopy;
 before(() => {
   isolatedTmp();
   if (!missing) {
-    ana = testUser('sole-a')!;
-    bob = testUser('sole-b')!;
-    copy = readableCopy(tempDir('build', 0o755));
+    ({ ana, bob, copy } = testUsersAndBuild());
   }
 });
 after(() => {
