@@ -247,6 +247,32 @@ describe('giving up on a sent launch is a message the primary answers', () => {
   });
 });
 
+describe('release and the second instances it answers', () => {
+  it('a second instance stopped (SIGSTOP) once its launch was taken: release() still ends, once the reply is written', async () => {
+    const id = uniqueId('stopped-answering');
+    const primary = await claim({ appId: id, logger: new RecordingLogger() });
+    assert.ok(primary.role === 'primary');
+    held.push(primary);
+    const second = new NodeProcess([FIXTURE, 'claim', JSON.stringify({ appId: id })]);
+    started.push(second);
+    let taken!: () => void;
+    const wasTaken = new Promise<void>((resolve) => (taken = resolve));
+    primary.onSecondInstance(() => {
+      second.child.kill('SIGSTOP');
+      taken();
+      return 'late';
+    });
+    await wasTaken;
+    let bound: NodeJS.Timeout | undefined;
+    const stillReleasing = new Promise<string>((resolve) => (bound = setTimeout(() => resolve('still releasing 5 s later'), 5_000)));
+    assert.equal(await Promise.race([primary.release().then(() => 'released'), stillReleasing]), 'released');
+    clearTimeout(bound);
+    second.child.kill('SIGCONT');
+    const outcome = await finished(second);
+    assert.equal(outcome.lines[0]?.reply, 'late', outcome.stderr);
+  });
+});
+
 describe('a second instance whose own code fails mid-hand-off', () => {
   it('beforeLaunch throwing (a logger that throws): the hand-off fails with that error and closes its connection at once, not at the deadline', async () => {
     const endpoint = path.join(tempDir('throwing'), 'endpoint');

@@ -143,6 +143,24 @@ describe('service accounts', { skip: missing, timeout: 60_000 }, () => {
   });
 });
 
+describe('service accounts, continued', { skip: missing, timeout: 60_000 }, () => {
+  it("its runtime folder appears (a login) while its primary runs in a temp folder named at random: launches still reach it", async () => {
+    const svc = service();
+    const named = madeHere(`/tmp/sole-instance-${svc.uid}`);
+    fs.rmSync(named, { recursive: true, force: true });
+    fs.mkdirSync(named, { mode: 0o700 });
+    fs.chownSync(named, bob.uid, bob.gid);
+    const id = uniqueId('svc-login');
+    const host = await primary(id, svc);
+    const runtime = `/run/user/${svc.uid}`;
+    assert.ok(!fs.existsSync(runtime), `${runtime} exists before the test made it`);
+    ownedDir(madeHere(runtime), '/run/user', svc);
+    await assertHandedTo(await launch(id, svc), host);
+    fs.rmSync(runtime, { recursive: true, force: true });
+    randomTempDirs(svc);
+  });
+});
+
 /** The temp folders `user`'s launches may have made with a random name (removed when the suite ends). */
 function randomTempDirs(user: TestUser): string[] {
   const prefix = `sole-instance-${user.uid}-`;

@@ -7,9 +7,9 @@
  * Giving up on a launch that was sent is itself a message: the second instance half-closes the
  * connection (its end of file tells the primary to drop the launch) and keeps reading until the
  * primary answers it. A `taken` written before the primary read that end of file still counts
- * (delivered); the primary's own end of file means it dropped the launch (not delivered). Only a
- * primary that does neither within {@link WITHDRAW_GRACE_MS} (stopped, hung) leaves the outcome
- * to the moment the connection is closed.
+ * (delivered; the connection then ends without a reply); the primary's end of file alone means
+ * it dropped the launch (not delivered). Only a primary that does neither within
+ * {@link WITHDRAW_GRACE_MS} (stopped, hung) leaves the outcome to the moment the connection is closed.
  */
 import { net, now } from '../builtins.js';
 import type { Socket } from 'node:net';

@@ -9,9 +9,11 @@
  * comes. Proven launches waiting for the handler are bounded on their own
  * ({@link ServerOptions.maxPendingLaunches}).
  *
- * A second instance that gives up on its launch half-closes the connection: read before the
- * launch is taken, its end of file withdraws the launch (it is dropped, never handed to the
- * handler, and the connection closed); read after, it changes nothing (the reply is still sent).
+ * A second instance that gives up on its launch half-closes the connection, and its end of file
+ * ends the connection: read before the launch is taken, it withdraws the launch (dropped at once,
+ * never handed to the handler); read after, the launch stays delivered, without its reply (the
+ * second instance reads `taken`, then the end: exit 4). A reply is written, then the connection
+ * closed at once, waiting for nothing from the second instance (which may be stopped, or gone).
  */
 import { net, now } from '../builtins.js';
 import type { Server, Socket } from 'node:net';
@@ -180,7 +182,7 @@ export async function listen(options: ServerOptions): Promise<LaunchServer> {
 }
 
 function listenOn(endpoint: string, accept: (socket: Socket) => void, logger: Logger): Promise<Server> {
-  const server = net.createServer({ allowHalfOpen: true }, accept);
+  const server = net.createServer(accept);
   return new Promise((resolve, reject) => {
     server.once('error', (error) => {
       reject(new EndpointError(`cannot listen on ${endpoint}: ${describeOsError(error)}`, { cause: error }));
@@ -206,8 +208,6 @@ class Connection {
   private deadline: NodeJS.Timeout | undefined;
   /** Aborted when the second instance withdraws its launch (or goes) before it is taken. */
   private readonly withdrawal = new AbortController();
-  /** The second instance will send nothing more (it half-closed, or closed). */
-  private peerEnded = false;
 
   constructor(
     private readonly socket: Socket,
@@ -235,15 +235,10 @@ class Connection {
     this.socket.destroy();
   }
 
-  /**
-   * Closes the connection now, or, where its launch was taken and its reply is still to be sent,
-   * after the reply or as soon as the second instance closes its end (it may be gone: it is not waited for).
-   */
+  /** Closes the connection unless its launch was taken and its reply is still to be sent. */
   closeUnlessAnswering(): void {
-    if (this.stage !== 'answering' || this.peerEnded) {
+    if (this.stage !== 'answering') {
       this.socket.destroySoon();
-    } else {
-      this.socket.once('end', () => this.socket.destroySoon());
     }
   }
 
@@ -255,10 +250,9 @@ class Connection {
 
   /**
    * The second instance will send nothing more: it withdrew its launch if it was not taken yet,
-   * and a connection that has not sent one has nothing left to do. Only a taken launch's reply is still sent.
+   * and a connection that has not sent one has nothing left to do.
    */
   private ended(): void {
-    this.peerEnded = true;
     if (this.stage !== 'answering') {
       this.withdraw();
       this.stage = 'closing';
@@ -380,7 +374,7 @@ class Connection {
       this.options.logger.warn(`second instance ${handover.pid} left before its reply`);
     }
     this.stage = 'closing';
-    this.socket.end();
+    this.socket.destroySoon();
   }
 
   private refuse(error: SingleInstanceError): void {

@@ -166,14 +166,13 @@ function tempDirsOfOurs(prefix: string): string[] {
 }
 
 /**
- * Records that another candidate directory holds (a primary that chose before someone else's
- * leftover appeared or went). The temp folders with random names are read only by a launch that
- * itself lives in the temp folder (no other candidate could be used): no other ever makes one.
+ * Records that another candidate directory holds: a primary that chose before someone else's
+ * leftover appeared or went, or before the user's runtime folder appeared (a login while a
+ * service account's primary runs), including the temp folders of random names.
  */
 function otherRecords(places: Places): string[] {
   const { stateDirs, tempPrefix } = locations();
-  const inTemp = tempPrefix !== null && (`${places.stateDir}-` === tempPrefix || places.stateDir.startsWith(tempPrefix));
-  const temp = inTemp ? tempDirsOfOurs(tempPrefix) : [];
+  const temp = tempPrefix === null ? [] : tempDirsOfOurs(tempPrefix);
   return [...stateDirs, ...temp]
     .filter((dir) => dir !== places.stateDir && isOurs(fs.lstatSync(dir, { throwIfNoEntry: false })))
     .map((dir) => path.join(dir, path.basename(places.record)));
