@@ -206,7 +206,11 @@ function posixPlaces(appId: string, context: PlaceContext): Places {
   };
 }
 
-/** Keys a presence semaphore may take, tried in order: another user can take some, not all. */
+/**
+ * Keys a presence semaphore may take, tried in order: a key another user took first is stepped
+ * over. Anyone can compute them: one who takes all of them leaves the primary without its
+ * semaphore (degraded, and said so).
+ */
 const SEMAPHORE_KEYS = 8;
 
 /** The System V keys of one user's instance: positive 31-bit numbers (0 is `IPC_PRIVATE`). */
