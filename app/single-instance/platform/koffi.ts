@@ -61,8 +61,8 @@ function binaries(): string[] {
   const resources = (process as { resourcesPath?: string }).resourcesPath;
   const packaged = resources ? triplets.map((triplet) => path.join(resources, 'koffi', triplet, 'koffi.node')) : [];
   const installed = installedBinaries(`@koromix/koffi-${platform}-${arch}`);
-  const beside = installed ? triplets.map((triplet) => path.join(installed, triplet, 'koffi.node')) : [];
-  return [...packaged, ...beside.filter(trusted)];
+  const beside = installed ? triplets.map((triplet) => trusted(path.join(installed, triplet, 'koffi.node'))) : [];
+  return [...packaged, ...beside.filter((file) => file !== undefined)];
 }
 
 /**
@@ -87,24 +87,27 @@ function installedBinaries(name: string): string | undefined {
 }
 
 /**
- * Whether only root and this user can have put `file` where it is: the file and every folder
- * above it (links resolved) belong to one of them and no one else may write to them.
+ * `file`'s real path (links resolved), when only root and this user can have put it there: it and
+ * every folder above it belong to one of them and no one else may write to them. That path, not
+ * `file`, is what is loaded, so that no link can be changed between the check and the load.
  * @param file - a binary about to be loaded
+ * @returns its real path, or `undefined` when it is not to be trusted (or does not exist)
  */
-function trusted(file: string): boolean {
+function trusted(file: string): string | undefined {
   const uid = process.getuid?.();
   try {
-    for (let at = fs.realpathSync(file); ; at = path.dirname(at)) {
-      const stat = fs.statSync(at);
+    const real = fs.realpathSync(file);
+    for (let at = real; ; at = path.dirname(at)) {
+      const stat = fs.lstatSync(at);
       if ((stat.uid !== 0 && stat.uid !== uid) || (stat.mode & 0o022) !== 0) {
-        return false;
+        return undefined;
       }
       if (at === path.dirname(at)) {
-        return true;
+        return real;
       }
     }
   } catch {
-    return false;
+    return undefined;
   }
 }
 
