@@ -155,7 +155,10 @@ function serve(primary: PrimaryInstance, args: HostArgs): void {
   });
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  if (args.holdMs !== undefined) {
+  if (args.holdMs === 0) {
+    // Released once announced: a timer, which waits at least 1 ms, would add its wait to what a primary costs.
+    setImmediate(stop);
+  } else if (args.holdMs !== undefined) {
     hold = setTimeout(stop, args.holdMs);
   }
   print({ role: 'primary', pid: process.pid, endpoint: primary.endpoint });

@@ -3,10 +3,12 @@
  * loading a binary runs its code: it must never come from a place another user can write, such
  * as /tmp beside a file a packaged app was asked to open, or a script's folder that anyone may
  * write. Each case plants a working copy of koffi there and reads, from the kernel, which binary
- * the process mapped.
+ * the process mapped. A script in the user's own folders takes the fast way, the binary loaded
+ * straight: its koffi's JavaScript loader is made to throw, and must never run.
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { type Finished, NodeProcess, FIXTURE, ROOT, finished, isolatedTmp, tempDir, uniqueId } from '../helpers.js';
@@ -52,5 +54,26 @@ describe('koffi binary origin', { skip: missing }, () => {
 
   it('a script in a folder anyone can write does not load the koffi beside it straight', async () => {
     assertNotPlanted(await claimAs(path.join(planted, 'app.js')));
+  });
+
+  it("a script in the user's own folders loads the binary of the koffi it resolves straight, never running koffi's JavaScript loader", async () => {
+    const own = fs.mkdtempSync(path.join(os.userInfo().homedir, '.sole-instance-koffi-'));
+    try {
+      fs.chmodSync(own, 0o755);
+      for (const part of ['node_modules/koffi', 'node_modules/@koromix']) {
+        fs.cpSync(path.join(ROOT, part), path.join(own, part), { recursive: true });
+      }
+      for (const loader of ['index.js', 'index.cjs']) {
+        fs.writeFileSync(path.join(own, 'node_modules', 'koffi', loader), "throw new Error('koffi\\'s JavaScript loader ran');\n");
+      }
+      const script = path.join(own, 'app', 'main.js');
+      fs.mkdirSync(path.dirname(script));
+      fs.writeFileSync(script, '// a script of the user\'s\n');
+      const result = await claimAs(script);
+      assert.equal(result.role, 'primary');
+      assert.ok(result.binaries.length > 0 && result.binaries.every((file) => file.startsWith(`${own}/node_modules/@koromix/`)), `mapped: ${result.binaries.join(', ')}`);
+    } finally {
+      fs.rmSync(own, { recursive: true, force: true });
+    }
   });
 });

@@ -232,6 +232,9 @@ class HandOff {
    * orphaned; while withdrawing, the primary dropped the launch (not delivered, past the deadline).
    */
   private lost(reason: string): void {
+    if (this.settled) {
+      return;
+    }
     if (this.stage === 'taken') {
       this.fail(NoReplyError.orphaned(this.primaryPid));
     } else if (this.giveUp) {

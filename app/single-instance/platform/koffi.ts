@@ -66,9 +66,11 @@ function binaries(): string[] {
 }
 
 /**
- * The folder of koffi's binary package, found from the koffi the running script resolves;
- * `undefined` when the program is not a script on Linux/macOS (a packaged Electron app's
- * `argv[1]` is its first argument, anyone's to choose) or there is no such koffi.
+ * The folder of koffi's binary package, found as Node would resolve it from the running script:
+ * the first `node_modules/koffi` above the script, then, from koffi's real folder, the first
+ * `node_modules/<name>` (walked here, as Node's module resolver alone costs a launch more than a
+ * millisecond to load). `undefined` when the program is not a script on Linux/macOS (a packaged
+ * Electron app's `argv[1]` is its first argument, anyone's to choose) or there is no such koffi.
  */
 function installedBinaries(name: string): string | undefined {
   const script = process.argv[1];
@@ -77,12 +79,24 @@ function installedBinaries(name: string): string | undefined {
     return undefined;
   }
   try {
-    const { createRequire } = process.getBuiltinModule('node:module');
-    const from = fs.statSync(script).isDirectory() ? path.join(script, 'package.json') : script;
-    const koffi = createRequire(path.resolve(from)).resolve(KOFFI);
-    return path.dirname(createRequire(koffi).resolve(`${name}/package.json`));
+    const from = path.resolve(script);
+    const koffi = packageAbove(fs.statSync(from).isDirectory() ? from : path.dirname(from), KOFFI);
+    return koffi === undefined ? undefined : packageAbove(fs.realpathSync(koffi), name);
   } catch {
     return undefined;
+  }
+}
+
+/** The first `node_modules/<name>` holding a `package.json` in `dir` or a folder above it, as Node looks for packages. */
+function packageAbove(dir: string, name: string): string | undefined {
+  for (let at = dir; ; at = path.dirname(at)) {
+    const candidate = path.join(at, 'node_modules', name);
+    if (path.basename(at) !== 'node_modules' && fs.existsSync(path.join(candidate, 'package.json'))) {
+      return candidate;
+    }
+    if (at === path.dirname(at)) {
+      return undefined;
+    }
   }
 }
 
