@@ -69,7 +69,7 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
   const deadline = started + settings.timeoutMs;
   const attempt = handOffAttempt(places, settings, deadline);
 
-  let outcome = await attempt();
+  let outcome = await attempt(true);
   if (outcome.kind === 'delivered') {
     logger.info(`fast path: handed off to primary ${outcome.primaryPid} in ${elapsed()}`);
     trace({ event: 'handed-off', primaryPid: outcome.primaryPid, ms: ms() });
@@ -80,6 +80,9 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
   let busy: string | undefined;
   for (let backoff = FIRST_BACKOFF_MS; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
     currentPlatform.prepareStateDir(places);
+    // While another launch holds the lock here, the primary to come publishes here: the other
+    // folders are looked in again only once the lock was ours but a live primary was elsewhere.
+    let elsewhere = false;
     if (lock.tryAcquire()) {
       trace({ event: 'locked' });
       const presence = await currentPlatform.claimPresence(places, logger, trace).catch((error: unknown) => {
@@ -103,9 +106,10 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
         return primary;
       }
       lock.release();
+      elsewhere = true;
       logger.warn('took a new lock file, but the primary whose files were deleted still lives: handing over to it');
     }
-    outcome = await attempt().catch((error: unknown) => {
+    outcome = await attempt(elsewhere).catch((error: unknown) => {
       throw busy && error instanceof PrimaryNotRespondingError ? new BusyError(busy) : error;
     });
     if (outcome.kind === 'delivered') {
@@ -124,12 +128,16 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
   }
 }
 
-/** One hand-off try against the primary the record names, bound to this claim's launch and deadline. */
-function handOffAttempt(places: Places, settings: Settings, deadline: number): () => Promise<HandOffOutcome> {
+/**
+ * One hand-off try against the primary the record names, bound to this claim's launch and
+ * deadline; its argument says whether to look for the record in every folder of this user's
+ * (see {@link publishedRecord}) or only where this launch would publish it.
+ */
+function handOffAttempt(places: Places, settings: Settings, deadline: number): (anywhere: boolean) => Promise<HandOffOutcome> {
   const { logger } = settings;
   const handover: Handover = { argv: settings.argv, cwd: settings.cwd, data: settings.data, pid: process.pid, env: forwardedEnv(settings.forwardEnv), request: settings.request };
-  return () => {
-    const record = publishedRecord(places);
+  return (anywhere) => {
+    const record = publishedRecord(places, anywhere);
     if (!record) {
       return Promise.resolve({ kind: 'absent', reason: 'no primary has published a record' });
     }
@@ -165,10 +173,13 @@ function describe(outcome: HandOffOutcome): string {
   }
 }
 
-/** The running primary's record: where this launch would publish it, or where another choice put it. */
-function publishedRecord(places: Places): PrimaryRecord | undefined {
+/**
+ * The running primary's record: where this launch would publish it, or, `anywhere`, where another
+ * choice put it (a primary that chose its folder when the disk was otherwise).
+ */
+function publishedRecord(places: Places, anywhere: boolean): PrimaryRecord | undefined {
   const record = readRecord(places.record, currentPlatform.owner);
-  if (record) {
+  if (record || !anywhere) {
     return record;
   }
   for (const file of currentPlatform.otherRecords(places)) {
@@ -182,7 +193,7 @@ function publishedRecord(places: Places): PrimaryRecord | undefined {
 
 /** What the user is told a launch waited for, naming the primary where its record does. */
 function stalled(places: Places): string {
-  const pid = publishedRecord(places)?.pid;
+  const pid = publishedRecord(places, true)?.pid;
   return pid === undefined ? 'the lock is held, but no primary has published where it listens' : `pid ${pid} holds the lock but did not take the launch`;
 }
 
