@@ -6,6 +6,7 @@
  * queue, an installer's quit requests to their own, each waiting for its handler.
  */
 import { extractDeepLink } from './deep-link.js';
+import { describeOsError } from './errors.js';
 import type { Handover } from './ipc/protocol.js';
 import { listen } from './ipc/server.js';
 import type { JsonValue } from './json.js';
@@ -15,7 +16,7 @@ import { LaunchQueue, type Take } from './launch-queue.js';
 import type { Places } from './names.js';
 import type { Settings } from './options.js';
 import { type Held, type KernelLock, currentPlatform } from './platform/index.js';
-import { newSecret, removeRecordIfOurs, writeRecord } from './record.js';
+import { newSecret, readRecord, removeRecordIfOurs, writeRecord } from './record.js';
 
 /** This process won: it is the one instance. */
 export interface PrimaryInstance {
@@ -71,9 +72,13 @@ export async function becomePrimary(places: Places, lock: KernelLock, presence: 
     const server = await listen({ ...settings, endpoint: endpoint.path, secret, proof: currentPlatform.privateEndpoints ? 'token' : 'challenge', onLaunch: receive });
     undo.push(() => server.close());
     published = { places, lock, server, endpoint, record: { pid: process.pid, endpoint: endpoint.path, secret } };
+    const predecessor = readRecord(places.record, currentPlatform.owner)?.endpoint;
     writeRecord(places.record, published.record);
     keeper = new Keeper(published, currentPlatform, logger, trace);
     keeper.start();
+    if (predecessor !== undefined && predecessor !== endpoint.path) {
+      void removeLeftover(predecessor, settings);
+    }
   } catch (error) {
     // Never a half-started primary: what was taken is let go, newest first, and the launch fails with the cause.
     for (const step of undo.reverse()) {
@@ -116,6 +121,22 @@ export async function becomePrimary(places: Places, lock: KernelLock, presence: 
       return released;
     },
   };
+}
+
+/**
+ * Removes the endpoint a primary that died before this one left (its record named it), unless
+ * something still listens there; a failure is logged, never the primary's.
+ */
+async function removeLeftover(endpoint: string, settings: Settings): Promise<void> {
+  try {
+    const removed = await currentPlatform.removeDeadEndpoint(endpoint);
+    if (removed) {
+      settings.logger.info(`removed the endpoint ${endpoint} that a primary which died before this one left`);
+    }
+    settings.trace({ event: 'leftover', endpoint, removed });
+  } catch (error) {
+    settings.logger.warn(`could not remove the endpoint ${endpoint} that a primary which died left: ${describeOsError(error)}`);
+  }
 }
 
 /** The launch a second instance handed over, as its handler receives it. */

@@ -35,6 +35,8 @@ export type TraceEvent =
   | { event: 'received'; pid: number; request: 'quit' | null; queued: boolean }
   /** The primary closed a connection or refused a launch. */
   | { event: 'refused'; reason: Refusal }
+  /** The primary found the endpoint of one that died before it, and removed it unless something still listens there. */
+  | { event: 'leftover'; endpoint: string; removed: boolean }
   /** The primary restored something that was deleted under it. */
   | { event: 'restored'; what: Restored }
   /** The primary runs without something that protects it (the reason is logged). */

@@ -1,6 +1,7 @@
 /** The host contract and the claim's behaviour, with real processes, sockets and flock. */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -141,6 +142,37 @@ describe('host: crashes and hangs', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.lines[0]!.primaryPid, next.child.pid);
     await next.stop();
+  });
+
+  it("a killed primary's endpoint folder is removed by the next primary", async () => {
+    const id = uniqueId('leftover');
+    const first = await startPrimary(id);
+    const endpoint = String((await first.role()).endpoint);
+    assert.equal(await first.stop('SIGKILL'), 'SIGKILL');
+    assert.ok(fs.lstatSync(endpoint).isSocket(), 'the killed primary left its socket');
+    const next = await startPrimary(id, [], { env: { ...process.env, SOLE_INSTANCE_TRACE: '1' } });
+    assert.equal((await next.traced('leftover', { endpoint })).removed, true);
+    assert.equal(fs.existsSync(path.dirname(endpoint)), false, 'the folder is gone');
+    await next.stop();
+  });
+
+  it("a dead primary's endpoint on which something listens again is left alone", async () => {
+    const id = uniqueId('leftover-live');
+    const first = await startPrimary(id);
+    const endpoint = String((await first.role()).endpoint);
+    assert.equal(await first.stop('SIGKILL'), 'SIGKILL');
+    fs.rmSync(endpoint);
+    const listener = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => listener.listen(endpoint, resolve));
+    try {
+      const next = await startPrimary(id, [], { env: { ...process.env, SOLE_INSTANCE_TRACE: '1' } });
+      assert.equal((await next.traced('leftover', { endpoint })).removed, false);
+      assert.ok(fs.lstatSync(endpoint).isSocket(), 'the listened-on socket stays');
+      await next.stop();
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+      fs.rmSync(path.dirname(endpoint), { recursive: true, force: true });
+    }
   });
 
   it('a stopped (SIGSTOP) primary: the secondary exits 3 near its timeout', async () => {

@@ -7,7 +7,7 @@
  * nobody can create first. Nothing native is loaded until the lock is needed, so the common
  * double-click never loads the FFI library.
  */
-import { fs, os, path } from '../builtins.js';
+import { fs, net, os, path } from '../builtins.js';
 import type { Stats } from 'node:fs';
 import { EndpointError, describeOsError, errnoCode } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -187,6 +187,10 @@ function endpointBaseUsable(base: string, locations: Locations): boolean {
   return isOurs(stat) && (stat.mode & 0o077) === 0;
 }
 
+/** What an endpoint's folder is named: this, then six random characters (`mkdtemp`). */
+const ENDPOINT_DIR_PREFIX = 'sole-instance-';
+const ENDPOINT_DIR = /^sole-instance-[A-Za-z0-9]{6}$/;
+
 /** A socket in a new `0700` directory of a random name, in the first base that takes one. */
 function createEndpoint(): Endpoint {
   const located = locations();
@@ -194,7 +198,7 @@ function createEndpoint(): Endpoint {
   for (const base of located.endpointBases.filter((candidate) => endpointBaseUsable(candidate, located))) {
     let dir: string;
     try {
-      dir = fs.mkdtempSync(path.join(base, 'sole-instance-'));
+      dir = fs.mkdtempSync(path.join(base, ENDPOINT_DIR_PREFIX));
     } catch (error) {
       problems.push(`${base}: ${describeOsError(error)}`);
       continue;
@@ -212,6 +216,36 @@ function createEndpoint(): Endpoint {
     problems.push(`${base}: too long for a Unix socket path`);
   }
   throw new EndpointError(`no folder takes this app's endpoint (${located.target}: ${problems.join('; ') || 'none is usable'}); ${located.remedy}.`);
+}
+
+/**
+ * Removes a dead primary's endpoint folder: a private folder of ours, named and placed as endpoints
+ * are, holding nothing but the socket, on which nothing listens (a connection is refused; a
+ * primary that is alive, even stopped, has the kernel accept it).
+ */
+async function removeDeadEndpoint(endpoint: string): Promise<boolean> {
+  const dir = path.dirname(endpoint);
+  const placed = locations().endpointBases.includes(path.dirname(dir)) && ENDPOINT_DIR.test(path.basename(dir));
+  if (!placed || !posix.trustsEndpoint(endpoint) || !fs.lstatSync(endpoint, { throwIfNoEntry: false })?.isSocket()) {
+    return false;
+  }
+  if (fs.readdirSync(dir).length !== 1 || !(await refused(endpoint))) {
+    return false;
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return true;
+}
+
+/** Whether connecting to the socket is refused: nothing listens on it. */
+function refused(endpoint: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(endpoint);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error) => resolve(errnoCode(error) === 'ECONNREFUSED'));
+  });
 }
 
 /** Rounds of "the state directory was deleted again right after we created it" before giving up. */
@@ -305,6 +339,7 @@ export const posix: Platform = {
   // The lock's code (and koffi) is loaded only by a launch that needs the lock: not by a second instance.
   createLock: async (places) => (await import('./flock.js')).FlockLock.open(places.lock),
   createEndpoint,
+  removeDeadEndpoint,
   claimPresence,
   allowForeground: () => false,
 };

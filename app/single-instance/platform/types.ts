@@ -65,6 +65,14 @@ export interface Platform {
   /** A fresh endpoint nobody could have predicted or created first. */
   createEndpoint(): Endpoint;
   /**
+   * Removes what a primary that died (killed, crashed) left of its endpoint: Linux/macOS, its
+   * private folder and socket, only where nothing listens on it any more; Windows, nothing (a
+   * pipe goes with its process).
+   * @param endpoint - the endpoint a dead primary's record named
+   * @returns whether something was removed
+   */
+  removeDeadEndpoint(endpoint: string): Promise<boolean>;
+  /**
    * Takes, for as long as the primary runs, the kernel objects that show it is alive and that no
    * file operation can remove, unless a live process of this user holds them: Linux/macOS, the
    * presence semaphore and (Linux) the beacon, taken atomically, so that a launch that locked a

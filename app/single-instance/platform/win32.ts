@@ -41,6 +41,7 @@ export const win32: Platform = {
     return derivePlaces(appId, scope, { platform: 'win32', user: api.currentUserSid(), session: api.currentSessionId(), stateDir, host: '', sandbox: null, installFolderHash });
   },
   otherRecords: () => [],
+  removeDeadEndpoint: () => Promise.resolve(false),
   prepareStateDir(places) {
     try {
       return fs.mkdirSync(places.stateDir, { recursive: true }) !== undefined;
