@@ -8,8 +8,10 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
 import type { Places } from '../../app/single-instance/names.js';
 import {
   type Finished,
@@ -177,4 +179,36 @@ describe('never two primaries', { skip: missing, timeout: 120_000 }, () => {
     await host.traced('restored', { what: 'record' });
     await assertReachable(id, host);
   });
+
+  it('another user took the beacon and every semaphore key before the app started, the primary is stopped and its files deleted: not a second primary (exit 3); once it runs again, launches reach it', async () => {
+    const id = uniqueId('squat-all');
+    const { beacon, semaphoreKeys } = placesOf(ana, id);
+    const beaconSquatter = started(new NodeProcess([copy.fixture, 'hold-beacon', beacon!], asUser(bob)));
+    const semaphoreSquatter = started(new NodeProcess([copy.fixture, 'hold-semaphores', semaphoreKeys.join(',')], asUser(bob)));
+    try {
+      assert.deepEqual(await beaconSquatter.first(), { bound: true });
+      assert.deepEqual(await semaphoreSquatter.first(), { held: semaphoreKeys.length });
+      const { host, places } = await primary(id);
+      await host.traced('degraded', { what: 'semaphore' });
+      await whileStoppedAndDeleted(host, places, async () => {
+        const outcome = await launch(id, 1500);
+        assert.equal(outcome.code, 3, `${JSON.stringify(outcome.lines)} ${outcome.stderr}`);
+      });
+      await host.traced('restored', { what: 'record' });
+      await assertReachable(id, host);
+    } finally {
+      removeSemaphoreSets(semaphoreKeys);
+    }
+  });
 });
+
+/** Removes the System V semaphore sets at `keys` (the test runs as root, which may remove any). */
+function removeSemaphoreSets(keys: readonly number[]): void {
+  const libc = (createRequire(__filename)('koffi') as typeof Koffi).load('libc.so.6');
+  const semget = libc.func('int semget(int key, int nsems, int semflg)') as (key: number, count: number, flags: number) => number;
+  const semctl = libc.func('int semctl(int semid, int semnum, int cmd)') as (id: number, index: number, command: number) => number;
+  const IPC_RMID = 0;
+  for (const id of keys.map((key) => semget(key, 0, 0)).filter((found) => found >= 0)) {
+    semctl(id, 0, IPC_RMID);
+  }
+}

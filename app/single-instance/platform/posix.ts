@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import { type Places, derivePlaces, socketPathIn } from '../names.js';
 import type { Trace } from '../trace.js';
 import { type Locations, type PosixFacts, locationsFor } from './locations.js';
+import { lockHeldElsewhere } from './lock-holders.js';
 import type { Endpoint, Held, Platform } from './types.js';
 
 const uid = process.getuid?.() ?? 0;
@@ -291,7 +292,8 @@ function verifyStateDir(dir: string, stat: Stats): void {
  * Holds what shows that this primary lives, whatever is deleted: the presence semaphore and, on
  * Linux, the beacon, each taken only if no live process of this user holds it. Either may be
  * refused (a sandbox without System V IPC, a name another user took); the other still guards
- * the primary, and the reason is logged.
+ * the primary, and the reason is logged. Without both, Linux asks the kernel who holds a lock
+ * file at the lock's path (see lock-holders.ts): a live primary whose files were deleted is found there too.
  */
 async function claimPresence(places: Places, logger: Logger, trace: Trace): Promise<Held | 'rival'> {
   const [{ claimBeacon }, { claimSemaphore }] = await Promise.all([import('./beacon.js'), import('./semaphore.js')]);
@@ -306,6 +308,12 @@ async function claimPresence(places: Places, logger: Logger, trace: Trace): Prom
         throw error;
       });
   if (beacon === 'rival') {
+    semaphore?.close();
+    return 'rival';
+  }
+  const whole = semaphore !== undefined && (places.beacon === null || beacon !== undefined);
+  if (!whole && lockHeldElsewhere(places.lock)) {
+    beacon?.close();
     semaphore?.close();
     return 'rival';
   }
