@@ -56,6 +56,29 @@ describe('koffi binary origin', { skip: missing }, () => {
     assertNotPlanted(await claimAs(path.join(planted, 'app.js')));
   });
 
+  it("a link planted where anyone can write, to a binary in the user's own folders, never chooses what is loaded", async () => {
+    const own = fs.mkdtempSync(path.join(os.userInfo().homedir, '.sole-instance-koffi-'));
+    const steered = fs.mkdtempSync(path.join(planted, 'steered-'));
+    try {
+      fs.chmodSync(own, 0o755);
+      const decoy = path.join(own, 'decoy', 'koffi.node');
+      fs.mkdirSync(path.dirname(decoy));
+      fs.copyFileSync(path.join(ROOT, 'node_modules/@koromix/koffi-linux-x64/linux_x64/koffi.node'), decoy);
+      fs.cpSync(path.join(ROOT, 'node_modules/koffi'), path.join(steered, 'node_modules/koffi'), { recursive: true });
+      const binary = path.join(steered, 'node_modules/@koromix/koffi-linux-x64/linux_x64/koffi.node');
+      fs.mkdirSync(path.dirname(binary), { recursive: true });
+      fs.writeFileSync(path.join(steered, 'node_modules/@koromix/koffi-linux-x64/package.json'), '{"name":"@koromix/koffi-linux-x64"}\n');
+      fs.symlinkSync(decoy, binary);
+      fs.writeFileSync(path.join(steered, 'app.js'), '// a script in a folder anyone can write\n');
+      const result = await claimAs(path.join(steered, 'app.js'));
+      assert.equal(result.role, 'primary');
+      assert.deepEqual(result.binaries.filter((file) => file.startsWith(own)), [], 'the binary the planted link names was loaded');
+    } finally {
+      fs.rmSync(own, { recursive: true, force: true });
+      fs.rmSync(steered, { recursive: true, force: true });
+    }
+  });
+
   it("a script in the user's own folders loads the binary of the koffi it resolves straight, never running koffi's JavaScript loader", async () => {
     const own = fs.mkdtempSync(path.join(os.userInfo().homedir, '.sole-instance-koffi-'));
     try {

@@ -7,7 +7,8 @@
  * (`<resources>/koffi/<os>_<arch>/koffi.node`, `resourcesPath` being Electron's own), or, on
  * Linux/macOS when the program is a script (plain Node, or `electron .` during development),
  * beside the koffi that script's folder resolves, only if no one but root and this user can
- * write to any folder on the binary's path (never a binary planted under /tmp). koffi's own
+ * write to any folder on the binary's path, nor to any folder or link on the way to it (never a
+ * binary planted under /tmp, nor one a link planted there names). koffi's own
  * JavaScript loader costs a launch about 10 ms more (it loads Node's worker and diffing machinery
  * on the way), only adds deprecated aliases to the same native functions, and checks that the
  * binary is its own version: a binary found here is the one npm installed for that koffi (koffi
@@ -19,6 +20,7 @@
  */
 import type * as Koffi from 'koffi' with { 'resolution-mode': 'import' };
 import { fs, path } from '../builtins.js';
+import type { Stats } from 'node:fs';
 import { LockError, describeOsError } from '../errors.js';
 
 /** The koffi module. */
@@ -101,29 +103,48 @@ function packageAbove(dir: string, name: string): string | undefined {
 }
 
 /**
- * `file`'s real path (links resolved), when only root and this user can have put it there: it and
- * every folder above it belong to one of them and no one else may write to them. That path, not
- * `file`, is what is loaded, so that no link can be changed between the check and the load.
- * @param file - a binary about to be loaded
+ * `file`'s real path, when only root and this user can have put it there: resolved one name at a
+ * time, every folder passed through and every link followed belongs to one of them, and no one
+ * else may write to those folders or to the file (a link's own mode means nothing; its owner and
+ * its folder do). A link in a folder anyone may write would let anyone choose what is loaded. The
+ * real path, not `file`, is what is loaded, so that no link can be changed between the check and the load.
+ * @param file - a binary about to be loaded (an absolute path)
  * @returns its real path, or `undefined` when it is not to be trusted (or does not exist)
  */
 function trusted(file: string): string | undefined {
   const uid = process.getuid?.();
+  const ours = (stat: Stats): boolean => stat.uid === 0 || stat.uid === uid;
+  const names = file.split('/').filter((name) => name !== '' && name !== '.');
+  let resolved = '/';
   try {
-    const real = fs.realpathSync(file);
-    for (let at = real; ; at = path.dirname(at)) {
-      const stat = fs.lstatSync(at);
-      if ((stat.uid !== 0 && stat.uid !== uid) || (stat.mode & 0o022) !== 0) {
+    for (let links = 0; ; ) {
+      const stat = fs.lstatSync(resolved);
+      if (!ours(stat) || (stat.mode & 0o022) !== 0) {
         return undefined;
       }
-      if (at === path.dirname(at)) {
-        return real;
+      const name = names.shift();
+      if (name === undefined) {
+        return resolved;
+      }
+      const next = name === '..' ? path.dirname(resolved) : path.join(resolved, name);
+      const link = fs.lstatSync(next);
+      if (!link.isSymbolicLink()) {
+        resolved = next;
+      } else if (!ours(link) || (links += 1) > MAX_LINKS) {
+        return undefined;
+      } else {
+        const target = fs.readlinkSync(next);
+        names.unshift(...target.split('/').filter((part) => part !== '' && part !== '.'));
+        resolved = target.startsWith('/') ? '/' : resolved;
       }
     }
   } catch {
     return undefined;
   }
 }
+
+/** Links followed at most while resolving a path, as the kernel allows (`ELOOP` past 40). */
+const MAX_LINKS = 40;
 
 async function importKoffi(): Promise<KoffiModule> {
   try {
