@@ -129,18 +129,15 @@ export async function claim(options: ClaimOptions): Promise<Instance> {
 }
 
 /**
- * One hand-off try against the primary the record names, bound to this claim's launch and
- * deadline; its argument says whether to look for the record in every folder of this user's
- * (see {@link publishedRecord}) or only where this launch would publish it.
+ * One hand-off try, bound to this claim's launch and deadline, against each primary a record
+ * names until one is reached: where this launch would publish it first and then, `anywhere`, in
+ * every other folder of this user's (see {@link publishedRecords}), so that a record a killed
+ * primary left here never hides the live one elsewhere.
  */
 function handOffAttempt(places: Places, settings: Settings, deadline: number): (anywhere: boolean) => Promise<HandOffOutcome> {
   const { logger } = settings;
   const handover: Handover = { argv: settings.argv, cwd: settings.cwd, data: settings.data, pid: process.pid, env: forwardedEnv(settings.forwardEnv), request: settings.request };
-  return (anywhere) => {
-    const record = publishedRecord(places, anywhere);
-    if (!record) {
-      return Promise.resolve({ kind: 'absent', reason: 'no primary has published a record' });
-    }
+  const attemptOn = (record: PrimaryRecord): Promise<HandOffOutcome> => {
     if (!currentPlatform.trustsEndpoint(record.endpoint)) {
       return Promise.resolve({ kind: 'absent', reason: `the endpoint ${record.endpoint} is not in a directory of this user's alone` });
     }
@@ -156,6 +153,16 @@ function handOffAttempt(places: Places, settings: Settings, deadline: number): (
       replyTimeoutMs: settings.replyTimeoutMs,
       beforeLaunch: (pid) => logger.debug(`allow foreground for primary ${pid}: ${currentPlatform.allowForeground(pid)}`),
     });
+  };
+  return async (anywhere) => {
+    let outcome: HandOffOutcome = { kind: 'absent', reason: 'no primary has published a record' };
+    for (const record of publishedRecords(places, anywhere)) {
+      outcome = await attemptOn(record);
+      if (outcome.kind !== 'absent') {
+        return outcome;
+      }
+    }
+    return outcome;
   };
 }
 
@@ -174,26 +181,26 @@ function describe(outcome: HandOffOutcome): string {
 }
 
 /**
- * The running primary's record: where this launch would publish it, or, `anywhere`, where another
- * choice put it (a primary that chose its folder when the disk was otherwise).
+ * The records of running primaries, read one at a time: where this launch would publish it, then,
+ * `anywhere`, where another choice put it (a primary that chose its folder when the disk was otherwise).
  */
-function publishedRecord(places: Places, anywhere: boolean): PrimaryRecord | undefined {
-  const record = readRecord(places.record, currentPlatform.owner);
-  if (record || !anywhere) {
-    return record;
+function* publishedRecords(places: Places, anywhere: boolean): Generator<PrimaryRecord> {
+  const here = readRecord(places.record, currentPlatform.owner);
+  if (here) {
+    yield here;
   }
-  for (const file of currentPlatform.otherRecords(places)) {
-    const other = readRecord(file, currentPlatform.owner);
-    if (other) {
-      return other;
+  // Read only when the record here named nobody who answers: a fast path never lists other folders.
+  for (const file of anywhere ? currentPlatform.otherRecords(places) : []) {
+    const record = readRecord(file, currentPlatform.owner);
+    if (record) {
+      yield record;
     }
   }
-  return undefined;
 }
 
 /** What the user is told a launch waited for, naming the primary where its record does. */
 function stalled(places: Places): string {
-  const pid = publishedRecord(places, true)?.pid;
+  const pid = publishedRecords(places, true).next().value?.pid;
   return pid === undefined ? 'the lock is held, but no primary has published where it listens' : `pid ${pid} holds the lock but did not take the launch`;
 }
 

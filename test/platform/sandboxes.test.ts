@@ -7,6 +7,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -21,12 +22,14 @@ import {
   isolatedTmp,
   needFile,
   needTestUsers,
+  placesOf,
   readableCopy,
   skipUnless,
   tempDir,
   testUsersAndBuild,
   uniqueId,
 } from '../helpers.js';
+import { writeRecord } from '../../app/single-instance/record.js';
 import { type Needed, flatpak, flatpakInfo, ownedDir, snap } from './sandbox.js';
 
 const missing = skipUnless(...needTestUsers(), needFile('/usr/bin/bwrap', ".ci/run installs Debian's bubblewrap"), serviceAccount());
@@ -158,6 +161,26 @@ describe('service accounts, continued', { skip: missing, timeout: 60_000 }, () =
     await assertHandedTo(await launch(id, svc), host);
     fs.rmSync(runtime, { recursive: true, force: true });
     randomTempDirs(svc);
+  });
+
+  it('a record a killed primary left in its runtime folder does not hide the live primary in its temp folder: launches reach the live one', async () => {
+    const svc = service();
+    fs.rmSync(madeHere(`/tmp/sole-instance-${svc.uid}`), { recursive: true, force: true });
+    const id = uniqueId('svc-shadowed');
+    const host = await primary(id, svc);
+    const runtime = `/run/user/${svc.uid}`;
+    assert.ok(!fs.existsSync(runtime), `${runtime} exists before the test made it`);
+    const state = ownedDir(madeHere(`${runtime}/sole-instance`), '/run/user', svc);
+    const deadEndpoint = ownedDir(`${runtime}/sole-instance-killed`, runtime, svc);
+    const record = path.join(state, path.basename(placesOf(svc, id).record));
+    writeRecord(record, { pid: 2 ** 22 + 1, endpoint: path.join(deadEndpoint, 's.sock'), secret: randomBytes(32) });
+    fs.chownSync(record, svc.uid, svc.gid);
+    try {
+      await assertHandedTo(await launch(id, svc), host);
+    } finally {
+      fs.rmSync(runtime, { recursive: true, force: true });
+      randomTempDirs(svc);
+    }
   });
 });
 
