@@ -200,7 +200,26 @@ describe('never two primaries', { skip: missing, timeout: 120_000 }, () => {
       removeSemaphoreSets(semaphoreKeys);
     }
   });
+
+  it("another user took the beacon and every semaphore key, and the launch's /proc numbers processes from another PID namespace: the first launch is still the primary", async () => {
+    const id = uniqueId('squat-procns');
+    const { beacon, semaphoreKeys } = placesOf(ana, id);
+    const beaconSquatter = started(new NodeProcess([copy.fixture, 'hold-beacon', beacon!], asUser(bob)));
+    const semaphoreSquatter = started(new NodeProcess([copy.fixture, 'hold-semaphores', semaphoreKeys.join(',')], asUser(bob)));
+    try {
+      assert.deepEqual(await beaconSquatter.first(), { bound: true });
+      assert.deepEqual(await semaphoreSquatter.first(), { held: semaphoreKeys.length });
+      const outcome = await launch(id, 1500, OTHER_PID_HOST_PROC);
+      assert.equal(outcome.code, 0, `${JSON.stringify(outcome.lines)} ${outcome.stderr}`);
+      assert.equal(outcome.lines.at(-1)?.role, 'primary', JSON.stringify(outcome.lines));
+    } finally {
+      removeSemaphoreSets(semaphoreKeys);
+    }
+  });
 });
+
+/** bubblewrap around a process with a PID namespace of its own that still sees the host's `/proc` (a sandbox that did not mount its own). */
+const OTHER_PID_HOST_PROC: readonly string[] = ['bwrap', '--dev-bind', '/', '/', '--unshare-pid', '--die-with-parent', '--'];
 
 /** Removes the System V semaphore sets at `keys` (the test runs as root, which may remove any). */
 function removeSemaphoreSets(keys: readonly number[]): void {

@@ -7,6 +7,11 @@
  * path is a primary whose files were deleted (or a launch that locked the file before it was):
  * the launch that locked the new file hands over instead of becoming a second primary. Only this
  * user's processes count, on the state directory's file system: no other user can add one.
+ *
+ * Limits: the kernel lists only the locks of processes in the reader's PID namespace, so a
+ * primary in another one (each `flatpak run` has its own) is not seen. A launch stopped between
+ * its lock and its presence, whose lock file was then deleted, counts as a holder until it runs
+ * again or dies: launches hand over to nobody (exit 3) meanwhile, never becoming a second primary.
  */
 import { fs, path } from '../builtins.js';
 
@@ -16,22 +21,32 @@ const FLOCK_LINE = /^\d+:\s+FLOCK\s+\S+\s+WRITE\s+(\d+)\s+[0-9a-f]+:[0-9a-f]+:(\
 /**
  * Whether a live process of this user other than this one holds an `flock` on a file that is,
  * or was before it was deleted, at `lockPath`; `false` where the kernel does not say (no `/proc`).
- * @param lockPath - the lock file's path
+ * The kernel lists only the locks of processes in this launch's PID namespace.
+ * @param lockPath - the lock file's path, whose current file this launch holds locked
  */
 export function lockHeldElsewhere(lockPath: string): boolean {
-  const device = deviceOf(lockPath);
   let locks: string;
+  let self: number;
   try {
     locks = fs.readFileSync('/proc/locks', 'utf8');
+    // This process as the mounted /proc numbers it (a /proc of another PID namespace numbers it otherwise).
+    self = Number(fs.readlinkSync('/proc/self'));
   } catch {
     return false;
   }
+  const own = fs.statSync(lockPath, { bigint: true, throwIfNoEntry: false })?.ino;
+  const device = deviceOf(lockPath);
   const uid = process.getuid?.();
-  return locks.split('\n').some((line) => {
+  const held = new Map<number, Set<bigint>>();
+  for (const line of locks.split('\n')) {
     const match = FLOCK_LINE.exec(line);
     const pid = Number(match?.[1]);
-    return match !== null && pid !== process.pid && pid !== 0 && ownedBy(pid, uid) && holds(pid, lockPath, device, BigInt(match[2] ?? 0));
-  });
+    const inode = BigInt(match?.[2] ?? -1);
+    if (match !== null && pid !== self && pid !== 0 && inode !== own) {
+      held.set(pid, (held.get(pid) ?? new Set()).add(inode));
+    }
+  }
+  return [...held].some(([pid, inodes]) => ownedBy(pid, uid) && holds(pid, lockPath, device, inodes));
 }
 
 /** The device of the file system `file` is on: that of the nearest folder above it that exists (a cleaner may have deleted its own). */
@@ -48,8 +63,8 @@ function ownedBy(pid: number, uid: number | undefined): boolean {
   return fs.statSync(`/proc/${pid}`, { throwIfNoEntry: false })?.uid === uid;
 }
 
-/** Whether one of `pid`'s descriptors is the file at `lockPath` (or was, before it was deleted), that inode on that device. */
-function holds(pid: number, lockPath: string, device: bigint | undefined, inode: bigint): boolean {
+/** Whether one of `pid`'s descriptors is the file at `lockPath` (or was, before it was deleted), one of `inodes` on that device; its descriptors are read once. */
+function holds(pid: number, lockPath: string, device: bigint | undefined, inodes: ReadonlySet<bigint>): boolean {
   const dir = `/proc/${pid}/fd`;
   let descriptors: string[];
   try {
@@ -64,7 +79,7 @@ function holds(pid: number, lockPath: string, device: bigint | undefined, inode:
         return false;
       }
       const stat = fs.statSync(`${dir}/${descriptor}`, { bigint: true });
-      return stat.ino === inode && stat.dev === device;
+      return inodes.has(stat.ino) && stat.dev === device;
     } catch {
       return false;
     }
