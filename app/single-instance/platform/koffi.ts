@@ -114,33 +114,38 @@ function packageAbove(dir: string, name: string): string | undefined {
 function trusted(file: string): string | undefined {
   const uid = process.getuid?.();
   const ours = (stat: Stats): boolean => stat.uid === 0 || stat.uid === uid;
-  const names = file.split('/').filter((name) => name !== '' && name !== '.');
+  const unwritable = (stat: Stats): boolean => ours(stat) && (stat.mode & 0o022) === 0;
+  const names = namesIn(file);
   let resolved = '/';
   try {
-    for (let links = 0; ; ) {
-      const stat = fs.lstatSync(resolved);
-      if (!ours(stat) || (stat.mode & 0o022) !== 0) {
-        return undefined;
-      }
-      const name = names.shift();
-      if (name === undefined) {
-        return resolved;
-      }
+    if (!unwritable(fs.lstatSync(resolved))) {
+      return undefined;
+    }
+    for (let links = 0, name = names.shift(); name !== undefined; name = names.shift()) {
       const next = name === '..' ? path.dirname(resolved) : path.join(resolved, name);
-      const link = fs.lstatSync(next);
-      if (!link.isSymbolicLink()) {
+      const stat = fs.lstatSync(next);
+      if (!stat.isSymbolicLink()) {
+        if (!unwritable(stat)) {
+          return undefined;
+        }
         resolved = next;
-      } else if (!ours(link) || (links += 1) > MAX_LINKS) {
+      } else if (!ours(stat) || (links += 1) > MAX_LINKS) {
         return undefined;
       } else {
         const target = fs.readlinkSync(next);
-        names.unshift(...target.split('/').filter((part) => part !== '' && part !== '.'));
+        names.unshift(...namesIn(target));
         resolved = target.startsWith('/') ? '/' : resolved;
       }
     }
+    return resolved;
   } catch {
     return undefined;
   }
+}
+
+/** The names a path goes through, in order (`..` kept: it is resolved against what a link leads to). */
+function namesIn(file: string): string[] {
+  return file.split('/').filter((name) => name !== '' && name !== '.');
 }
 
 /** Links followed at most while resolving a path, as the kernel allows (`ELOOP` past 40). */

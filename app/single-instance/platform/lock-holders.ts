@@ -34,8 +34,9 @@ export function lockHeldElsewhere(lockPath: string): boolean {
   } catch {
     return false;
   }
-  const own = fs.statSync(lockPath, { bigint: true, throwIfNoEntry: false })?.ino;
-  const device = deviceOf(lockPath);
+  const current = fs.statSync(lockPath, { bigint: true, throwIfNoEntry: false });
+  const own = current?.ino;
+  const device = current?.dev ?? deviceOf(lockPath);
   const uid = process.getuid?.();
   const held = new Map<number, Set<bigint>>();
   for (const line of locks.split('\n')) {
@@ -49,7 +50,7 @@ export function lockHeldElsewhere(lockPath: string): boolean {
   return [...held].some(([pid, inodes]) => ownedBy(pid, uid) && holds(pid, lockPath, device, inodes));
 }
 
-/** The device of the file system `file` is on: that of the nearest folder above it that exists (a cleaner may have deleted its own). */
+/** The device of the file system a deleted `file` was on: that of the nearest folder above it that exists (a cleaner may have deleted its own). */
 function deviceOf(file: string): bigint | undefined {
   for (let at = path.dirname(file); ; at = path.dirname(at)) {
     const stat = fs.statSync(at, { bigint: true, throwIfNoEntry: false });

@@ -190,7 +190,7 @@ function endpointBaseUsable(base: string, locations: Locations): boolean {
 
 /** What an endpoint's folder is named: this, then six random characters (`mkdtemp`). */
 const ENDPOINT_DIR_PREFIX = 'sole-instance-';
-const ENDPOINT_DIR = /^sole-instance-[A-Za-z0-9]{6}$/;
+const ENDPOINT_DIR = new RegExp(`^${ENDPOINT_DIR_PREFIX}[A-Za-z0-9]{6}$`);
 
 /** A socket in a new `0700` directory of a random name, in the first base that takes one. */
 function createEndpoint(): Endpoint {
