@@ -182,12 +182,7 @@ describe('never two primaries', { skip: missing, timeout: 120_000 }, () => {
 
   it('another user took the beacon and every semaphore key before the app started, the primary is stopped and its files deleted: not a second primary (exit 3); once it runs again, launches reach it', async () => {
     const id = uniqueId('squat-all');
-    const { beacon, semaphoreKeys } = placesOf(ana, id);
-    const beaconSquatter = started(new NodeProcess([copy.fixture, 'hold-beacon', beacon!], asUser(bob)));
-    const semaphoreSquatter = started(new NodeProcess([copy.fixture, 'hold-semaphores', semaphoreKeys.join(',')], asUser(bob)));
-    try {
-      assert.deepEqual(await beaconSquatter.first(), { bound: true });
-      assert.deepEqual(await semaphoreSquatter.first(), { held: semaphoreKeys.length });
+    await whilePresenceSquatted(id, async () => {
       const { host, places } = await primary(id);
       await host.traced('degraded', { what: 'semaphore' });
       await whileStoppedAndDeleted(host, places, async () => {
@@ -196,26 +191,31 @@ describe('never two primaries', { skip: missing, timeout: 120_000 }, () => {
       });
       await host.traced('restored', { what: 'record' });
       await assertReachable(id, host);
-    } finally {
-      removeSemaphoreSets(semaphoreKeys);
-    }
+    });
   });
 
   it("another user took the beacon and every semaphore key, and the launch's /proc numbers processes from another PID namespace: the first launch is still the primary", async () => {
     const id = uniqueId('squat-procns');
+    await whilePresenceSquatted(id, async () => {
+      const outcome = await launch(id, 1500, OTHER_PID_HOST_PROC);
+      assert.equal(outcome.code, 0, `${JSON.stringify(outcome.lines)} ${outcome.stderr}`);
+      assert.equal(outcome.lines.at(-1)?.role, 'primary', JSON.stringify(outcome.lines));
+    });
+  });
+
+  /** Runs `body` while bob holds ana's beacon name and every presence semaphore key of `id`; his sets are removed after it. */
+  async function whilePresenceSquatted(id: string, body: () => Promise<void>): Promise<void> {
     const { beacon, semaphoreKeys } = placesOf(ana, id);
     const beaconSquatter = started(new NodeProcess([copy.fixture, 'hold-beacon', beacon!], asUser(bob)));
     const semaphoreSquatter = started(new NodeProcess([copy.fixture, 'hold-semaphores', semaphoreKeys.join(',')], asUser(bob)));
     try {
       assert.deepEqual(await beaconSquatter.first(), { bound: true });
       assert.deepEqual(await semaphoreSquatter.first(), { held: semaphoreKeys.length });
-      const outcome = await launch(id, 1500, OTHER_PID_HOST_PROC);
-      assert.equal(outcome.code, 0, `${JSON.stringify(outcome.lines)} ${outcome.stderr}`);
-      assert.equal(outcome.lines.at(-1)?.role, 'primary', JSON.stringify(outcome.lines));
+      await body();
     } finally {
       removeSemaphoreSets(semaphoreKeys);
     }
-  });
+  }
 });
 
 /** bubblewrap around a process with a PID namespace of its own that still sees the host's `/proc` (a sandbox that did not mount its own). */

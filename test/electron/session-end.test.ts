@@ -4,7 +4,7 @@
  * the app's quit path once; a shutdown or log-off is left to Electron.
  */
 import * as assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { type TestContext, before, describe, it } from 'node:test';
 import type { Launch } from 'sole-instance';
 import { type ElectronPrimary, singleInstance } from 'sole-instance/electron';
 import { RecordingLogger, isolatedTmp, uniqueId } from '../helpers.js';
@@ -29,13 +29,19 @@ function windowsPrimary(journal: string[], withHandler = true): Promise<Electron
   });
 }
 
+/** A Windows primary with its window set, both recording into one journal; released after the test. */
+async function windowed(t: TestContext, withHandler = true): Promise<{ journal: string[]; window: WindowDouble }> {
+  const journal: string[] = [];
+  const primary = await windowsPrimary(journal, withHandler);
+  t.after(() => primary.release());
+  const window = new WindowDouble(journal);
+  primary.setWindow(window);
+  return { journal, window };
+}
+
 describe("the Restart Manager's close (session-end, close-app)", () => {
   it('takes the quit path, once, as a launch of source session-end', async (t) => {
-    const journal: string[] = [];
-    const primary = await windowsPrimary(journal);
-    t.after(() => primary.release());
-    const window = new WindowDouble(journal);
-    primary.setWindow(window);
+    const { journal, window } = await windowed(t);
     window.endSession('close-app');
     window.endSession('close-app');
     await settled();
@@ -43,22 +49,14 @@ describe("the Restart Manager's close (session-end, close-app)", () => {
   });
 
   it('without onQuitRequest, quits the app (app.quit)', async (t) => {
-    const journal: string[] = [];
-    const primary = await windowsPrimary(journal, false);
-    t.after(() => primary.release());
-    const window = new WindowDouble(journal);
-    primary.setWindow(window);
+    const { journal, window } = await windowed(t, false);
     window.endSession('close-app', 'critical');
     await settled();
     assert.deepEqual(journal, ['app.quit']);
   });
 
   it('a shutdown or a log-off is left to Electron', async (t) => {
-    const journal: string[] = [];
-    const primary = await windowsPrimary(journal);
-    t.after(() => primary.release());
-    const window = new WindowDouble(journal);
-    primary.setWindow(window);
+    const { journal, window } = await windowed(t);
     window.endSession('shutdown');
     window.endSession('logoff');
     await settled();

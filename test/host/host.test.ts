@@ -144,13 +144,22 @@ describe('host: crashes and hangs', () => {
     await next.stop();
   });
 
-  it("a killed primary's endpoint folder is removed by the next primary", async () => {
-    const id = uniqueId('leftover');
+  /** Starts a primary for `id`, SIGKILLs it, and returns the endpoint it left. */
+  async function killedPrimaryEndpoint(id: string): Promise<string> {
     const first = await startPrimary(id);
     const endpoint = String((await first.role()).endpoint);
     assert.equal(await first.stop('SIGKILL'), 'SIGKILL');
+    return endpoint;
+  }
+
+  /** The next primary for `id`, printing its traced events. */
+  const tracedPrimary = (id: string): Promise<HostProcess> => startPrimary(id, [], { env: { ...process.env, SOLE_INSTANCE_TRACE: '1' } });
+
+  it("a killed primary's endpoint folder is removed by the next primary", async () => {
+    const id = uniqueId('leftover');
+    const endpoint = await killedPrimaryEndpoint(id);
     assert.ok(fs.lstatSync(endpoint).isSocket(), 'the killed primary left its socket');
-    const next = await startPrimary(id, [], { env: { ...process.env, SOLE_INSTANCE_TRACE: '1' } });
+    const next = await tracedPrimary(id);
     assert.equal((await next.traced('leftover', { endpoint })).removed, true);
     assert.equal(fs.existsSync(path.dirname(endpoint)), false, 'the folder is gone');
     await next.stop();
@@ -158,14 +167,12 @@ describe('host: crashes and hangs', () => {
 
   it("a dead primary's endpoint on which something listens again is left alone", async () => {
     const id = uniqueId('leftover-live');
-    const first = await startPrimary(id);
-    const endpoint = String((await first.role()).endpoint);
-    assert.equal(await first.stop('SIGKILL'), 'SIGKILL');
+    const endpoint = await killedPrimaryEndpoint(id);
     fs.rmSync(endpoint);
     const listener = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => listener.listen(endpoint, resolve));
     try {
-      const next = await startPrimary(id, [], { env: { ...process.env, SOLE_INSTANCE_TRACE: '1' } });
+      const next = await tracedPrimary(id);
       assert.equal((await next.traced('leftover', { endpoint })).removed, false);
       assert.ok(fs.lstatSync(endpoint).isSocket(), 'the listened-on socket stays');
       await next.stop();
